@@ -1,0 +1,4 @@
+"""Full-page cache for anonymous readers, with exact, tag-based invalidation.
+
+See README.md ("Page cache") for the design.
+"""

@@ -1,0 +1,157 @@
+"""Where cached pages live, and how they are dropped.
+
+Redis (the production store): a page is one key holding the response bytes, so
+a hit is a single GET. Each tag keeps a set of the page keys that show it;
+invalidating a tag deletes those pages in one Lua script. A render that began
+before an invalidation of one of its tags is not stored (the store script
+compares the tag's version with the generation read before rendering), so a
+slow render can never put back a page that an edit made stale.
+
+Any other Django cache (the file cache used without Redis): one generation
+number is part of every key, and any invalidation moves it on. Coarser, but
+just as exact.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+
+from django.conf import settings
+from django.core.cache import cache as django_cache
+
+log = logging.getLogger(__name__)
+
+# Version marks outlive any render that could still be running.
+TAG_VERSION_TTL = 24 * 3600
+
+_STORE_LUA = """
+local prefix, payload, ttl, token = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+for i = 5, #ARGV do
+  local v = redis.call('GET', prefix .. 'tv:' .. ARGV[i])
+  if v and tonumber(v) > token then return 0 end
+end
+redis.call('SET', KEYS[1], payload, 'EX', ttl)
+for i = 5, #ARGV do
+  local s = prefix .. 'tk:' .. ARGV[i]
+  redis.call('SADD', s, KEYS[1])
+  if redis.call('TTL', s) < ttl then redis.call('EXPIRE', s, ttl) end
+end
+return 1
+"""
+
+_INVALIDATE_LUA = """
+local prefix, vttl = ARGV[1], tonumber(ARGV[2])
+local gen = redis.call('INCR', prefix .. 'gen')
+local dropped = 0
+for i = 3, #ARGV do
+  redis.call('SET', prefix .. 'tv:' .. ARGV[i], gen, 'EX', vttl)
+  local s = prefix .. 'tk:' .. ARGV[i]
+  local keys = redis.call('SMEMBERS', s)
+  for j = 1, #keys, 500 do
+    dropped = dropped + redis.call('DEL', unpack(keys, j, math.min(j + 499, #keys)))
+  end
+  redis.call('DEL', s)
+end
+return dropped
+"""
+
+
+class RedisPageStore:
+    def __init__(self, client, prefix: str) -> None:
+        from redis.exceptions import RedisError
+
+        self.client = client
+        self.prefix = prefix
+        self.errors = (RedisError, OSError)
+        self._store = client.register_script(_STORE_LUA)
+        self._invalidate = client.register_script(_INVALIDATE_LUA)
+
+    def key(self, path: str) -> str:
+        return f"{self.prefix}pg:{path}"
+
+    def get(self, path: str) -> bytes | None:
+        return self.client.get(self.key(path))
+
+    def token(self) -> int:
+        return int(self.client.get(f"{self.prefix}gen") or 0)
+
+    def set(self, path: str, payload: bytes, *, tags: set[str], ttl: int, token: int) -> bool:
+        args = [self.prefix, payload, ttl, token, *sorted(tags)]
+        return bool(self._store(keys=[self.key(path)], args=args))
+
+    def invalidate(self, tags: set[str]) -> int:
+        return int(self._invalidate(keys=[], args=[self.prefix, TAG_VERSION_TTL, *sorted(tags)]))
+
+    def purge(self) -> int:
+        dropped = 0
+        for pattern in ("pg:*", "tk:*"):
+            batch = []
+            for key in self.client.scan_iter(match=f"{self.prefix}{pattern}", count=1000):
+                batch.append(key)
+                if len(batch) >= 1000:
+                    dropped += self.client.delete(*batch)
+                    batch = []
+            if batch:
+                dropped += self.client.delete(*batch)
+        self.client.incr(f"{self.prefix}gen")
+        return dropped
+
+
+class GenerationPageStore:
+    """Any Django cache backend; one generation counter in every key."""
+
+    def __init__(self, backend) -> None:
+        self.cache = backend
+        self.errors = (Exception,)
+
+    def _gen(self) -> int:
+        return int(self.cache.get("page-gen") or 0)
+
+    def get(self, path: str) -> bytes | None:
+        return self.cache.get(f"page:{self._gen()}:{path}")
+
+    def token(self) -> int:
+        return self._gen()
+
+    def set(self, path: str, payload: bytes, *, tags: set[str], ttl: int, token: int) -> bool:
+        self.cache.set(f"page:{token}:{path}", payload, ttl)
+        return True
+
+    def invalidate(self, tags: set[str]) -> int:
+        if not self.cache.add("page-gen", 1, None):
+            try:
+                self.cache.incr("page-gen")
+            except ValueError:  # expired between add and incr
+                self.cache.set("page-gen", 1, None)
+        return 0
+
+    def purge(self) -> int:
+        self.invalidate(set())
+        return 0
+
+
+@cache
+def get_store() -> RedisPageStore | GenerationPageStore:
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend.startswith("django_redis."):
+        from django_redis import get_redis_connection
+
+        return RedisPageStore(get_redis_connection("default"), f"{settings.CACHE_KEY_PREFIX}:")
+    return GenerationPageStore(django_cache)
+
+
+def invalidate(tags: set[str]) -> None:
+    """Drop every cached page showing any of `tags`. Never raises: a cache outage
+    must not fail the write that caused it."""
+    if not tags:
+        return
+    store = get_store()
+    try:
+        store.invalidate(tags)
+    except store.errors as exc:
+        log.warning("page cache invalidation failed for %s: %s", sorted(tags), exc)
+
+
+def purge() -> int:
+    return get_store().purge()

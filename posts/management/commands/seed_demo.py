@@ -1,0 +1,166 @@
+"""Generated demo content, built with the test factories and written in bulk.
+
+Idempotent: authors, tags and series have fixed handles/slugs and posts are
+`demo-<n>`, so a second run with the same --posts adds nothing.
+"""
+
+import random
+from datetime import timedelta
+
+import factory
+import factory.random
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import AuthorProfile
+from accounts.tests.factories import AuthorFactory, UserFactory
+from posts.cache.store import purge
+from posts.models import Authorship, Post, PostTag, Series, Tag
+from posts.rendering import reading_minutes, render_markdown
+from posts.search import update_search_vectors
+from posts.tests.factories import PostFactory, SeriesFactory, TagFactory, markdown_body
+
+DEMO_AUTHORS = [
+    ("ada", "Ada Lindqvist", "Databases, indexes and the queries that love them."),
+    ("kofi", "Kofi Mensah", "Backend engineer. Caches everything twice."),
+    ("mei", "Mei Tanaka", "Front-end, accessibility and calm CSS."),
+    ("ravi", "Ravi Iyer", "Shipping Django since 1.2; still surprised weekly."),
+    ("lucia", "Lucía Ortega", "Security reviews and threat models for small teams."),
+    ("sam", "Sam Okafor", "Ops, on-call and the quiet art of boring infrastructure."),
+]
+DEMO_TAGS = [
+    "Python", "Django", "PostgreSQL", "Redis", "Performance", "Security",
+    "Testing", "DevOps", "Web", "Accessibility", "CSS", "Career",
+]  # fmt: skip
+DEMO_SERIES = [
+    ("django-caching-in-depth", "Django caching in depth"),
+    ("postgres-for-app-developers", "PostgreSQL for application developers"),
+]
+BODY_VARIANTS = 8
+
+
+class Command(BaseCommand):
+    help = "Create demo authors, tags, series and posts (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--posts", type=int, default=40, help="How many demo posts in all.")
+        parser.add_argument("--authors", type=int, default=len(DEMO_AUTHORS))
+        parser.add_argument("--tags", type=int, default=len(DEMO_TAGS))
+        parser.add_argument("--seed", type=int, default=2026)
+        parser.add_argument(
+            "--if-empty", action="store_true", help="Do nothing when the site already has posts."
+        )
+
+    def handle(self, *args, posts: int, authors: int, tags: int, seed: int, **options):
+        if posts < 0 or authors < 1 or tags < 1:
+            raise CommandError("--posts must be 0 or more; --authors and --tags at least 1.")
+        if options["if_empty"] and Post.objects.exists():
+            self.stdout.write("The site has posts already; no demo content added.")
+            return
+        factory.random.reseed_random(seed)
+        with transaction.atomic():
+            author_objs = self.ensure_authors(authors)
+            tag_objs = self.ensure_tags(tags)
+            series_objs = [
+                Series.objects.filter(slug=slug).first() or SeriesFactory(slug=slug, title=title)
+                for slug, title in DEMO_SERIES
+            ]
+            created = self.create_posts(posts, author_objs, tag_objs, series_objs, seed)
+        purge()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo content: {len(author_objs)} authors, {len(tag_objs)} tags, "
+                f"{Post.objects.count()} posts ({created} new)."
+            )
+        )
+
+    def ensure_authors(self, count: int) -> list[AuthorProfile]:
+        wanted = list(DEMO_AUTHORS[:count]) + [
+            (f"writer-{n}", None, None) for n in range(len(DEMO_AUTHORS), count)
+        ]
+        existing = {
+            a.handle: a for a in AuthorProfile.objects.filter(handle__in=[w[0] for w in wanted])
+        }
+        missing = [w for w in wanted if w[0] not in existing]
+        if len(missing) > 50:
+            # Bulk path for benchmark-sized runs: no logins for generated writers.
+            built = []
+            for handle, name, tagline in missing:
+                a = AuthorFactory.build(handle=handle, user=None)
+                a.display_name = name or a.display_name
+                a.tagline = tagline or a.tagline
+                a.bio_html = render_markdown(a.bio)
+                built.append(a)
+            AuthorProfile.objects.bulk_create(built, batch_size=1000)
+        else:
+            for handle, name, tagline in missing:
+                user = UserFactory(username=handle)
+                extra = {"display_name": name} if name else {}
+                if tagline:
+                    extra["tagline"] = tagline
+                AuthorFactory(handle=handle, user=user, **extra)
+        return list(AuthorProfile.objects.filter(handle__in=[w[0] for w in wanted]).order_by("pk"))
+
+    def ensure_tags(self, count: int) -> list[Tag]:
+        names = list(DEMO_TAGS[:count]) + [f"Topic {n}" for n in range(len(DEMO_TAGS), count)]
+        slugs = {name: name.lower().replace(" ", "-") for name in names}
+        existing = set(Tag.objects.filter(slug__in=slugs.values()).values_list("slug", flat=True))
+        Tag.objects.bulk_create(
+            [
+                TagFactory.build(name=name, slug=slug)
+                for name, slug in slugs.items()
+                if slug not in existing
+            ],
+            batch_size=1000,
+        )
+        return list(Tag.objects.filter(slug__in=slugs.values()).order_by("pk"))
+
+    def create_posts(self, count, authors, tags, series, seed) -> int:
+        faker = factory.Faker._get_faker()
+        existing = set(Post.objects.filter(slug__startswith="demo-").values_list("slug", flat=True))
+        todo = [n for n in range(count) if f"demo-{n}" not in existing]
+        if not todo:
+            return 0
+        # Rendering Markdown is the slow part: render a few bodies and reuse them.
+        bodies = []
+        for n in range(BODY_VARIANTS):
+            source = markdown_body(faker, n)
+            html = render_markdown(source)
+            bodies.append((source, html, reading_minutes(html)))
+        now = timezone.now()
+        posts = []
+        for n in todo:
+            source, html, minutes = bodies[n % BODY_VARIANTS]
+            post = PostFactory.build(
+                slug=f"demo-{n}",
+                title=faker.sentence(nb_words=random.Random(seed + n).randint(4, 9)).rstrip("."),
+                body=source,
+                # Newest first: demo-0 is the latest; the last one is a draft.
+                published_at=now - timedelta(hours=7 * n + 1),
+            )
+            post.body_html, post.reading_minutes = html, minutes
+            if n == count - 1 and count > 3:
+                post.status, post.published_at = Post.Status.DRAFT, None
+            if n < 8 and series:
+                post.series = series[n % len(series)]
+                post.series_order = n // len(series) + 1
+            posts.append(post)
+        Post.objects.bulk_create(posts, batch_size=2000)
+
+        authorships, post_tags = [], []
+        for post, n in zip(posts, todo, strict=True):
+            rng = random.Random(seed * 7919 + n)
+            for position, author in enumerate(
+                rng.sample(authors, k=min(len(authors), rng.choice([1, 1, 2, 3])))
+            ):
+                authorships.append(Authorship(post=post, author=author, position=position))
+            k = min(len(tags), 5 if len(tags) > 100 else rng.randint(1, 4))
+            for position, tag in enumerate(rng.sample(tags, k=k)):
+                post_tags.append(
+                    PostTag(post=post, tag=tag, position=position, is_primary=position == 0)
+                )
+        Authorship.objects.bulk_create(authorships, batch_size=5000)
+        PostTag.objects.bulk_create(post_tags, batch_size=5000)
+        update_search_vectors(None if len(posts) > 1000 else [p.pk for p in posts])
+        return len(posts)

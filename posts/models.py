@@ -1,0 +1,267 @@
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
+
+from posts.querysets import PostQuerySet
+from posts.rendering import reading_minutes, render_body
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=80, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    description = models.TextField(blank=True, help_text="Shown on the tag's page.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("posts:tag_detail", kwargs={"slug": self.slug})
+
+
+class Series(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=200, unique=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["title"]
+        verbose_name_plural = "series"
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("posts:series_detail", kwargs={"slug": self.slug})
+
+
+class Post(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        PUBLISHED = "published", "Published"
+
+    class BodyFormat(models.TextChoices):
+        MARKDOWN = "markdown", "Markdown"
+        HTML = "html", "HTML (imported)"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(
+        max_length=200, unique=True, help_text="The post's URL: /posts/<slug>/."
+    )
+    summary = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="One line under the title, in cards, feeds and search results.",
+    )
+    body = models.TextField(blank=True, help_text="Markdown. Code fences get highlighted.")
+    body_format = models.CharField(
+        max_length=10, choices=BodyFormat.choices, default=BodyFormat.MARKDOWN
+    )
+    body_html = models.TextField(blank=True, editable=False)
+    cover_image = models.ImageField(upload_to="covers/%Y/", blank=True)
+    cover_alt = models.CharField(
+        max_length=200, blank=True, help_text="Describe the cover image; required with an image."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A future time schedules the post; it goes live by itself then.",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(default=timezone.now)
+    canonical_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="Original address, for posts first published elsewhere.",
+    )
+    source_guid = models.CharField(
+        max_length=500,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Identity in the feed this post was imported from.",
+    )
+    reading_minutes = models.PositiveSmallIntegerField(default=1, editable=False)
+    series = models.ForeignKey(
+        Series, on_delete=models.SET_NULL, null=True, blank=True, related_name="posts"
+    )
+    series_order = models.PositiveSmallIntegerField(null=True, blank=True)
+    authors = models.ManyToManyField(
+        "accounts.AuthorProfile", through="Authorship", related_name="posts"
+    )
+    tags = models.ManyToManyField(Tag, through="PostTag", related_name="posts")
+    # Kept up to date on PostgreSQL only (posts.search); NULL on SQLite.
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["body_html", "search_vector"])
+    objects = PostQuerySet.as_manager()
+
+    # Fields whose change moves the post in or out of, or around, public listings.
+    LISTING_FIELDS = ("status", "published_at", "series_id", "series_order")
+
+    class Meta:
+        ordering = ["-published_at", "-pk"]
+        get_latest_by = "published_at"
+        indexes = [
+            models.Index(fields=["status", "-published_at", "-id"], name="post_public_listing_idx"),
+            models.Index(fields=["series", "series_order"], name="post_series_order_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(cover_image="") | ~models.Q(cover_alt=""),
+                name="post_cover_needs_alt",
+                violation_error_message="Describe the cover image (alt text) when you set one.",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="published") | models.Q(published_at__isnull=False),
+                name="post_published_has_date",
+                violation_error_message="A published post needs a publication time.",
+            ),
+        ]
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        if all(f in field_names for f in cls.LISTING_FIELDS):
+            instance._loaded = {f: getattr(instance, f) for f in cls.LISTING_FIELDS}
+        return instance
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("posts:post_detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_public(self) -> bool:
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.published_at is not None
+            and self.published_at <= timezone.now()
+        )
+
+    @property
+    def is_scheduled(self) -> bool:
+        return self.status == self.Status.PUBLISHED and not self.is_public
+
+    @property
+    def was_updated(self) -> bool:
+        """Edited meaningfully after publication (more than a day later)."""
+        return bool(
+            self.published_at and (self.updated_at - self.published_at).total_seconds() > 86400
+        )
+
+    def clean(self) -> None:
+        if self.cover_image and not self.cover_alt.strip():
+            raise ValidationError({"cover_alt": "Describe the cover image (alt text)."})
+        if self.status == self.Status.PUBLISHED and not self.published_at:
+            self.published_at = timezone.now()
+
+    def render(self) -> None:
+        self.body_html = render_body(self.body, self.body_format)
+        self.reading_minutes = reading_minutes(self.body_html)
+
+    def save(self, *args, **kwargs) -> None:
+        self.source_guid = self.source_guid or None  # "" would collide with other blanks
+        if self.status == self.Status.PUBLISHED and not self.published_at:
+            self.published_at = timezone.now()
+        self.updated_at = timezone.now()
+        self.render()
+        super().save(*args, **kwargs)
+
+
+class Authorship(models.Model):
+    """One author on one post's byline."""
+
+    class Role(models.TextChoices):
+        AUTHOR = "author", "Author"
+        COAUTHOR = "co-author", "Co-author"
+        EDITOR = "editor", "Editor"
+        TRANSLATOR = "translator", "Translator"
+        ILLUSTRATOR = "illustrator", "Illustrator"
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="authorships")
+    author = models.ForeignKey(
+        "accounts.AuthorProfile", on_delete=models.CASCADE, related_name="authorships"
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Byline order, lowest first.")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.AUTHOR)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "author"], name="authorship_unique_pair"),
+        ]
+        indexes = [models.Index(fields=["author", "post"], name="authorship_author_post_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.post}"
+
+
+class PostTag(models.Model):
+    """One tag on one post, in display order; at most one primary tag per post."""
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="post_tags")
+    tag = models.ForeignKey(Tag, on_delete=models.CASCADE, related_name="tag_posts")
+    position = models.PositiveSmallIntegerField(default=0)
+    is_primary = models.BooleanField(default=False, help_text="The tag the post is mainly about.")
+
+    class Meta:
+        ordering = ["position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["post", "tag"], name="posttag_unique_pair"),
+            models.UniqueConstraint(
+                fields=["post"],
+                condition=models.Q(is_primary=True),
+                name="posttag_one_primary_per_post",
+                violation_error_message="A post can have only one primary tag.",
+            ),
+        ]
+        indexes = [models.Index(fields=["tag", "post"], name="posttag_tag_post_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.tag} on {self.post}"
+
+
+class SlugHistory(models.Model):
+    """An old slug or handle, so its URL answers 301 to the current one."""
+
+    class Kind(models.TextChoices):
+        POST = "post", "Post"
+        TAG = "tag", "Tag"
+        AUTHOR = "author", "Author"
+        SERIES = "series", "Series"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    old_slug = models.SlugField(max_length=200)
+    object_id = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "slug history"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "old_slug"], name="slughistory_unique_old_slug")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.old_slug} -> {self.object_id}"
+
+
+def site_url(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"

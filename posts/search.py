@@ -1,0 +1,60 @@
+"""Full-text search: a weighted, stored tsvector on PostgreSQL; icontains elsewhere."""
+
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Q, QuerySet
+
+from posts.models import Post
+
+CONFIG = "english"
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+# Title A, tag names B, summary B, body C. One statement serves one post or all of them.
+_UPDATE_SQL = """
+UPDATE posts_post p SET search_vector =
+    setweight(to_tsvector(%(cfg)s, coalesce(p.title, '')), 'A')
+ || setweight(to_tsvector(%(cfg)s, coalesce((
+        SELECT string_agg(t.name, ' ') FROM posts_posttag pt
+        JOIN posts_tag t ON t.id = pt.tag_id WHERE pt.post_id = p.id), '')), 'B')
+ || setweight(to_tsvector(%(cfg)s, coalesce(p.summary, '')), 'B')
+ || setweight(to_tsvector(%(cfg)s, coalesce(p.body, '')), 'C')
+"""
+
+
+def update_search_vectors(post_ids=None) -> None:
+    """Recompute the stored vectors of `post_ids` (None: every post). PostgreSQL only."""
+    if not is_postgres():
+        return
+    with connection.cursor() as cursor:
+        if post_ids is None:
+            cursor.execute(_UPDATE_SQL, {"cfg": CONFIG})
+        elif post_ids:
+            cursor.execute(
+                _UPDATE_SQL + " WHERE p.id = ANY(%(ids)s)", {"cfg": CONFIG, "ids": list(post_ids)}
+            )
+
+
+def search_posts(query: str) -> QuerySet:
+    """Public posts matching `query`, best first."""
+    posts = Post.objects.public()
+    if is_postgres():
+        q = SearchQuery(query, search_type="websearch", config=CONFIG)
+        return (
+            posts.filter(search_vector=q)
+            .annotate(rank=SearchRank("search_vector", q))
+            .order_by("-rank", "-published_at", "-pk")
+        )
+    words = query.split()
+    cond = Q()
+    for word in words:
+        cond &= (
+            Q(title__icontains=word)
+            | Q(summary__icontains=word)
+            | Q(body__icontains=word)
+            | Q(post_tags__tag__name__icontains=word)
+        )
+    return posts.filter(cond).distinct().latest_first()

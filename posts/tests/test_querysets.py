@@ -1,0 +1,58 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from accounts.tests.factories import AuthorFactory
+from posts.models import Post
+from posts.tests.factories import PostFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_public_includes_published_posts_in_the_past():
+    post = PostFactory()
+    assert list(Post.objects.public()) == [post]
+
+
+def test_public_excludes_drafts():
+    PostFactory(draft=True)
+    assert not Post.objects.public().exists()
+
+
+def test_public_excludes_scheduled_posts():
+    scheduled = PostFactory(scheduled=True)
+    assert not Post.objects.public().exists()
+    assert list(Post.objects.scheduled()) == [scheduled]
+
+
+def test_scheduled_post_becomes_public_when_its_time_passes(time_machine):
+    post = PostFactory(published_at=timezone.now() + timedelta(minutes=5))
+    time_machine.move_to(timezone.now() + timedelta(minutes=6))
+    assert list(Post.objects.public()) == [post]
+
+
+def test_latest_first_orders_by_publication_then_id():
+    now = timezone.now() - timedelta(hours=1)
+    older = PostFactory(published_at=now - timedelta(days=1))
+    a = PostFactory(published_at=now)
+    b = PostFactory(published_at=now)
+    assert list(Post.objects.public().latest_first()) == [b, a, older]
+
+
+def test_for_tag_and_for_author_filter_through_rows():
+    tag, author = TagFactory(), AuthorFactory()
+    tagged = PostFactory(tags=[tag], authors=[author])
+    PostFactory()
+    assert list(Post.objects.public().for_tag(tag)) == [tagged]
+    assert list(Post.objects.public().for_author(author)) == [tagged]
+
+
+def test_with_card_data_orders_byline_and_tags_by_position(django_assert_num_queries):
+    a1, a2, a3 = AuthorFactory(), AuthorFactory(), AuthorFactory()
+    t1, t2 = TagFactory(), TagFactory()
+    PostFactory(authors=[a3, a1, a2], tags=[t2, t1])
+    with django_assert_num_queries(3):
+        post = Post.objects.public().with_card_data().get()
+        assert [a.author for a in post.authorships.all()] == [a3, a1, a2]
+        assert [t.tag for t in post.post_tags.all()] == [t2, t1]
