@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import pickle
+import time
 from datetime import UTC, datetime
 
 from django.conf import settings
@@ -73,8 +74,20 @@ def not_modified(request: HttpRequest, etag: str, last_modified: str | None) -> 
     return bool(ims and last_modified and ims == last_modified)
 
 
-def response_from_payload(request: HttpRequest, payload: bytes) -> HttpResponse:
-    status, headers, body = pickle.loads(payload)  # noqa: S301 - written only by us
+def unpack(payload: bytes) -> tuple[int, dict, bytes] | None:
+    """The stored response, or None once it is past its time.
+
+    Redis expires entries too; checking here as well keeps the expiry exact
+    under clock-frozen tests and across hosts whose Redis TTLs drift."""
+    expires, status, headers, body = pickle.loads(payload)  # noqa: S301 - written only by us
+    if time.time() >= expires:
+        return None
+    return status, headers, body
+
+
+def response_from_stored(
+    request: HttpRequest, status: int, headers: dict, body: bytes, label: str = "hit"
+) -> HttpResponse:
     if not_modified(request, headers.get("ETag", ""), headers.get("Last-Modified")):
         response = HttpResponseNotModified()
         for name in ("ETag", "Last-Modified", "Cache-Control", "Vary"):
@@ -84,7 +97,7 @@ def response_from_payload(request: HttpRequest, payload: bytes) -> HttpResponse:
         response = HttpResponse(
             b"" if request.method == "HEAD" else body, status=status, headers=headers
         )
-    response["X-Page-Cache"] = "hit"
+    response["X-Page-Cache"] = label
     return response
 
 
@@ -105,8 +118,9 @@ class PageCacheMiddleware:
         token = None
         try:
             payload = store.get(path)
-            if payload is not None:
-                return response_from_payload(request, payload)
+            stored = unpack(payload) if payload is not None else None
+            if stored is not None:
+                return response_from_stored(request, *stored)
             token = store.token()
         except store.errors as exc:
             log.warning("page cache unavailable, serving uncached: %s", exc)
@@ -125,13 +139,19 @@ class PageCacheMiddleware:
         cache_headers(response, ttl)
         if token is not None:
             headers = {k: v for k, v in response.items() if k.lower() not in STORED_HEADERS_SKIP}
-            payload = pickle.dumps((response.status_code, headers, response.content), protocol=5)
+            payload = pickle.dumps(
+                (time.time() + ttl, response.status_code, headers, response.content), protocol=5
+            )
             try:
                 stored = store.set(path, payload, tags=response.cache_tags, ttl=ttl, token=token)
             except store.errors as exc:
                 log.warning("page cache store failed: %s", exc)
                 stored = False
             response["X-Page-Cache"] = "miss" if stored else "skip"
+        else:
+            response["X-Page-Cache"] = "unavailable"
         if not_modified(request, response["ETag"], response["Last-Modified"]):
-            return response_from_payload(request, pickle.dumps((200, dict(response.items()), b"")))
+            return response_from_stored(
+                request, 200, dict(response.items()), b"", label=response["X-Page-Cache"]
+            )
         return response
