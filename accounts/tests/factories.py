@@ -1,7 +1,10 @@
+import random
+
 import factory
 from factory.django import DjangoModelFactory
 
 from accounts.models import AuthorProfile, User
+from posts.tests import demo_text
 
 
 class UserFactory(DjangoModelFactory):
@@ -22,10 +25,10 @@ class AuthorFactory(DjangoModelFactory):
     handle = factory.Sequence(lambda n: f"author-{n}")
     display_name = factory.Faker("name")
     tagline = factory.Faker("catch_phrase")
-    bio = factory.LazyFunction(
-        lambda: (
-            "\n\n".join(factory.Faker._get_faker().paragraphs(nb=2))
-            + "\n\nWrites about **software** and [the web](https://example.com/)."
+    bio = factory.Sequence(
+        lambda n: (
+            demo_text.paragraph(random.Random(n), 3)
+            + "\n\nWrites about **software**, teams and [the web](https://example.com/)."
         )
     )
     website = factory.Faker("url")

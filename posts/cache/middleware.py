@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date, parse_etags
 
 from posts.cache.store import get_store
@@ -60,6 +61,8 @@ def cache_headers(response: HttpResponse, ttl: int) -> None:
         f"public, max-age=0, s-maxage={ttl}, "
         f"stale-while-revalidate={settings.CACHE_STALE_WHILE_REVALIDATE}"
     )
+    # The same URL differs for a logged-in reader: shared caches must key on cookies.
+    patch_vary_headers(response, ["Cookie"])
     tags = " ".join(sorted(response.cache_tags))
     response["Cache-Tag"] = tags
     response["Surrogate-Key"] = tags

@@ -1,3 +1,4 @@
+import random
 from datetime import timedelta
 
 import factory
@@ -6,6 +7,7 @@ from factory.django import DjangoModelFactory
 
 from accounts.tests.factories import AuthorFactory
 from posts.models import Authorship, Post, PostTag, Series, Tag
+from posts.tests import demo_text
 
 CODE_SAMPLES = [
     ("python", 'def greet(name: str) -> str:\n    return f"Hello, {name}!"\n'),
@@ -15,20 +17,21 @@ CODE_SAMPLES = [
 ]
 
 
-def markdown_body(faker, n: int = 0) -> str:
+def markdown_body(rng=None, n: int = 0) -> str:
     """A realistic post body: paragraphs, a heading, a code block, a table, a list."""
+    rng = rng or random.Random(n)
     lang, code = CODE_SAMPLES[n % len(CODE_SAMPLES)]
-    paras = faker.paragraphs(nb=6)
+    paras = [demo_text.paragraph(rng) for _ in range(6)]
     rows = "\n".join(
-        f"| {faker.word()} | {faker.random_int(1, 999)} ms | {faker.sentence(nb_words=4)} |"
-        for _ in range(3)
+        f"| {name} | {rng.randint(2, 900)} ms | {rng.choice(['before', 'after', 'cached'])} |"
+        for name in rng.sample(["home", "post", "tag page", "feed", "search"], k=3)
     )
+    bullets = "\n".join(f"- {s}" for s in rng.sample(demo_text.SENTENCES, k=3))
     return (
-        f"{paras[0]}\n\n{paras[1]}\n\n## {faker.sentence(nb_words=4).rstrip('.')}\n\n"
-        f"{paras[2]}\n\n```{lang}\n{code}\n```\n\n{paras[3]}\n\n"
-        f"| Name | Time | Note |\n| --- | ---: | --- |\n{rows}\n\n"
-        f"- {faker.sentence()}\n- {faker.sentence()}\n- {faker.sentence()}\n\n"
-        f"> {faker.sentence(nb_words=12)}\n\n{paras[4]}\n\n{paras[5]}\n"
+        f"{paras[0]}\n\n{paras[1]}\n\n## The setup\n\n"
+        f"{paras[2]}\n\n```{lang}\n{code}\n```\n\n{paras[3]}\n\n## What we measured\n\n"
+        f"| Page | Time | Variant |\n| --- | ---: | --- |\n{rows}\n\n{bullets}\n\n"
+        f"> {rng.choice(demo_text.SENTENCES)}\n\n{paras[4]}\n\n{paras[5]}\n"
     )
 
 
@@ -39,7 +42,9 @@ class TagFactory(DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"Topic {n}")
     slug = factory.Sequence(lambda n: f"topic-{n}")
-    description = factory.Faker("sentence", nb_words=12)
+    description = factory.LazyAttribute(
+        lambda o: f"Articles, notes and war stories about {o.name}, from people who ship it."
+    )
 
 
 class SeriesFactory(DjangoModelFactory):
@@ -48,7 +53,9 @@ class SeriesFactory(DjangoModelFactory):
 
     title = factory.Sequence(lambda n: f"Series {n}")
     slug = factory.Sequence(lambda n: f"series-{n}")
-    description = factory.Faker("sentence", nb_words=14)
+    description = factory.LazyAttribute(
+        lambda o: f"{o.title}: a series in parts, best read in order."
+    )
 
 
 class PostFactory(DjangoModelFactory):
@@ -58,10 +65,10 @@ class PostFactory(DjangoModelFactory):
         model = Post
         skip_postgeneration_save = True
 
-    title = factory.Faker("sentence", nb_words=6)
+    title = factory.Sequence(lambda n: demo_text.title(random.Random(n)))
     slug = factory.Sequence(lambda n: f"post-{n}")
-    summary = factory.Faker("sentence", nb_words=14)
-    body = factory.LazyFunction(lambda: markdown_body(factory.Faker._get_faker()))
+    summary = factory.Sequence(lambda n: demo_text.summary(random.Random(n)))
+    body = factory.Sequence(lambda n: markdown_body(random.Random(n), n))
     status = Post.Status.PUBLISHED
     published_at = factory.LazyFunction(lambda: timezone.now() - timedelta(hours=1))
 

@@ -453,3 +453,32 @@ def test_an_edit_in_another_process_refreshes_this_process(site):
         body = text(client, PAGES[name])
         assert "Edited elsewhere" in body, name
         assert "Original headline" not in body, name
+
+
+def test_cached_pages_vary_on_cookie(site):
+    response = Client().get("/")
+    assert "Cookie" in response["Vary"]
+    assert "Cookie" in Client().get("/")["Vary"]  # the stored copy keeps it
+
+
+def test_purge_cache_command_drops_every_page(site, capsys):
+    from django.core.management import call_command
+
+    client = Client()
+    warm(client, "home", "post")
+    call_command("purge_cache")
+    assert "Page cache purged" in capsys.readouterr().out
+    assert client.get("/")["X-Page-Cache"] == "miss"
+    assert client.get(PAGES["post"])["X-Page-Cache"] == "miss"
+
+
+def test_warm_cache_command_fills_home_indexes_tags_authors_series_and_posts(site, capsys):
+    from django.core.management import call_command
+
+    call_command("warm_cache", posts=5)
+    out = capsys.readouterr().out
+    assert "Warmed" in out
+    client = Client()
+    for name in ("home", "post", "tag", "tags", "author", "authors", "series", "rss"):
+        assert client.get(PAGES[name])["X-Page-Cache"] == "hit", name
+    assert client.get("/posts/older/")["X-Page-Cache"] == "hit"

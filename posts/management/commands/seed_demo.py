@@ -19,6 +19,7 @@ from posts.cache.store import purge
 from posts.models import Authorship, Post, PostTag, Series, Tag
 from posts.rendering import reading_minutes, render_markdown
 from posts.search import update_search_vectors
+from posts.tests import demo_text
 from posts.tests.factories import PostFactory, SeriesFactory, TagFactory, markdown_body
 
 DEMO_AUTHORS = [
@@ -117,7 +118,6 @@ class Command(BaseCommand):
         return list(Tag.objects.filter(slug__in=slugs.values()).order_by("pk"))
 
     def create_posts(self, count, authors, tags, series, seed) -> int:
-        faker = factory.Faker._get_faker()
         existing = set(Post.objects.filter(slug__startswith="demo-").values_list("slug", flat=True))
         todo = [n for n in range(count) if f"demo-{n}" not in existing]
         if not todo:
@@ -125,16 +125,18 @@ class Command(BaseCommand):
         # Rendering Markdown is the slow part: render a few bodies and reuse them.
         bodies = []
         for n in range(BODY_VARIANTS):
-            source = markdown_body(faker, n)
+            source = markdown_body(random.Random(seed + n), n)
             html = render_markdown(source)
             bodies.append((source, html, reading_minutes(html)))
         now = timezone.now()
         posts = []
         for n in todo:
             source, html, minutes = bodies[n % BODY_VARIANTS]
+            rng = random.Random(seed + n)
             post = PostFactory.build(
                 slug=f"demo-{n}",
-                title=faker.sentence(nb_words=random.Random(seed + n).randint(4, 9)).rstrip("."),
+                title=demo_text.title(rng),
+                summary=demo_text.summary(rng),
                 body=source,
                 # Newest first: demo-0 is the latest; the last one is a draft.
                 published_at=now - timedelta(hours=7 * n + 1),

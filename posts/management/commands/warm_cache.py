@@ -10,7 +10,7 @@ from posts.models import Post, Series, Tag
 
 
 class Command(BaseCommand):
-    help = "Pre-fill the page cache: home, indexes, every tag, author and series, the newest posts, feeds."
+    help = "Pre-fill the page cache: home, indexes, tags, authors, series, newest posts, feeds."
 
     def add_arguments(self, parser):
         parser.add_argument("--posts", type=int, default=100, help="How many of the newest posts.")
