@@ -1,0 +1,78 @@
+"""Listings paginated without COUNT(*).
+
+Counting 100,000 public posts on every page view costs more than the page itself.
+Fetching one row beyond the page tells whether an older page exists, which is all
+Newer / Older links need.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+# Deeper than any real archive; stops absurd OFFSETs (and integer overflow in SQL).
+MAX_PAGE = 100_000
+
+
+def parse_page_number(raw: str | None) -> int:
+    """`?page=` as a positive integer; anything else is a page that does not exist."""
+    if raw is None or raw == "":
+        return 1
+    if not (raw.isascii() and raw.isdigit()):
+        raise Http404("Page not found.")
+    number = int(raw)
+    if not 1 <= number <= MAX_PAGE:
+        raise Http404("Page not found.")
+    return number
+
+
+@dataclass(frozen=True)
+class Page:
+    object_list: Sequence[Any]
+    number: int
+    has_next: bool
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.object_list)
+
+    def __len__(self) -> int:
+        return len(self.object_list)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+
+class PeekPaginator:
+    """Slices a queryset into pages of `per_page`, reading `per_page + 1` rows."""
+
+    def __init__(self, per_page: int) -> None:
+        self.per_page = per_page
+
+    def page(self, queryset: QuerySet | Sequence[Any], raw_number: str | None) -> Page:
+        number = parse_page_number(raw_number)
+        offset = (number - 1) * self.per_page
+        rows = list(queryset[offset : offset + self.per_page + 1])
+        if not rows and number > 1:
+            raise Http404("Page not found.")
+        return Page(
+            object_list=rows[: self.per_page],
+            number=number,
+            has_next=len(rows) > self.per_page,
+        )

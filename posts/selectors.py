@@ -1,0 +1,147 @@
+"""Cross-model reads for the reader pages. Every query starts at `public()`."""
+
+from __future__ import annotations
+
+from django.contrib.postgres.search import SearchHeadline, SearchQuery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+
+from posts import search
+from posts.models import Post, PostTag, Series, Tag
+
+# What a link to a post (prev/next, series nav) needs; no bodies.
+LINK_FIELDS = ("id", "title", "slug", "published_at", "series_order", "reading_minutes")
+# Bodies are the bulk of a row and no listing shows them.
+HEAVY_FIELDS = ("body", "body_html", "search_vector")
+
+
+def post_cards() -> QuerySet[Post]:
+    """Public posts with what a card shows, newest first."""
+    return Post.objects.public().latest_first().defer(*HEAVY_FIELDS).with_card_data()
+
+
+def posts_for_tag(tag: Tag) -> QuerySet[Post]:
+    return post_cards().for_tag(tag)
+
+
+def posts_for_author(author) -> QuerySet[Post]:
+    return post_cards().for_author(author)
+
+
+def posts_in_series(series: Series) -> QuerySet[Post]:
+    """The series' public posts with card data, in reading order."""
+    return (
+        Post.objects.public()
+        .filter(series=series)
+        .order_by("series_order", "published_at", "pk")
+        .defer(*HEAVY_FIELDS)
+        .with_card_data()
+    )
+
+
+def series_nav(post: Post) -> list[Post]:
+    """Every public post of `post`'s series in order (with `post` itself when previewed)."""
+    if post.series_id is None:
+        return []
+    items = list(
+        Post.objects.public()
+        .filter(series_id=post.series_id)
+        .order_by("series_order", "published_at", "pk")
+        .only(*LINK_FIELDS)
+    )
+    if post.pk not in {p.pk for p in items}:
+        items.append(post)
+        items.sort(key=lambda p: (p.series_order is None, p.series_order or 0))
+    return items
+
+
+def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
+    """(older, newer) neighbours of `post` among public posts, by publication time."""
+    if post.published_at is None or not post.is_public:
+        return None, None
+    at, pk = post.published_at, post.pk
+    public = Post.objects.public().only(*LINK_FIELDS)
+    older = (
+        public.filter(Q(published_at__lt=at) | Q(published_at=at, pk__lt=pk))
+        .order_by("-published_at", "-pk")
+        .first()
+    )
+    newer = (
+        public.filter(Q(published_at__gt=at) | Q(published_at=at, pk__gt=pk))
+        .order_by("published_at", "pk")
+        .first()
+    )
+    return older, newer
+
+
+def related_posts(post: Post, limit: int = 3) -> list[Post]:
+    """Public posts sharing the most tags with `post`, then the most recent.
+
+    One query finds them (the tag filter and the count share one join); their card
+    data follows in the usual two prefetches. Reads `post.post_tags`, prefetched.
+    """
+    tag_ids = [pt.tag_id for pt in post.post_tags.all()]
+    if not tag_ids:
+        return []
+    return list(
+        Post.objects.public()
+        .exclude(pk=post.pk)
+        .filter(post_tags__tag_id__in=tag_ids)
+        .annotate(shared_tags=Count("post_tags"))
+        .order_by("-shared_tags", "-published_at", "-pk")
+        .defer(*HEAVY_FIELDS)
+        .with_card_data()[:limit]
+    )
+
+
+# ts_headline marks matches with these; the template escapes the text, then turns
+# them into <mark>, so a body's own markup can never reach the page.
+MARK_START, MARK_STOP = "\u27ea", "\u27eb"
+
+
+def search_results(query: str) -> QuerySet[Post]:
+    """`search_posts()` with card data; on PostgreSQL each result also has `snippet`."""
+    results = search.search_posts(query).defer(*HEAVY_FIELDS).with_card_data()
+    if search.is_postgres():
+        results = results.annotate(
+            snippet=SearchHeadline(
+                "body",
+                SearchQuery(query, search_type="websearch", config=search.CONFIG),
+                config=search.CONFIG,
+                start_sel=MARK_START,
+                stop_sel=MARK_STOP,
+                max_words=35,
+                min_words=15,
+                max_fragments=2,
+                fragment_delimiter=" … ",
+            )
+        )
+    return results
+
+
+def tags_with_public_counts() -> QuerySet[Tag]:
+    """Tags that have public posts, A to Z, each with `public_post_count`.
+
+    EXISTS and a correlated count (evaluated only for the rows of the page) rather
+    than a GROUP BY over every post: the index stays cheap on a large archive.
+    """
+    public_rows = PostTag.objects.filter(
+        tag=OuterRef("pk"), post__in=Post.objects.public().values("pk")
+    )
+    count = public_rows.order_by().values("tag").annotate(n=Count("pk")).values("n")[:1]
+    return (
+        Tag.objects.filter(Exists(public_rows))
+        .annotate(public_post_count=Subquery(count, output_field=IntegerField()))
+        .order_by("name", "pk")
+    )
+
+
+def authors_with_public_posts():
+    """Authors with at least one public post, by name, each with `public_post_count`."""
+    from accounts.models import AuthorProfile
+
+    public = Post.objects.public().filter(authorships__author=OuterRef("pk"))
+    return (
+        AuthorProfile.objects.filter(Exists(public))
+        .with_public_post_counts()
+        .order_by("display_name", "pk")
+    )
