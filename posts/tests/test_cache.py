@@ -33,9 +33,9 @@ ROOT = Path(__file__).resolve().parents[2]
 def site():
     ada = AuthorFactory(handle="ada", display_name="Ada Quill")
     bob = AuthorFactory(handle="bob", display_name="Bob Marlin")
-    django_tag = TagFactory(name="Djangonaut", slug="djangonaut")
+    django_tag = TagFactory(name="Djangonaut", slug="djangonaut", description="Web framework.")
     redis_tag = TagFactory(name="Redistribution", slug="redistribution")
-    series = SeriesFactory(title="Cache Chronicles", slug="cache-chronicles")
+    series = SeriesFactory(title="Cache Chronicles", slug="cache-chronicles", description="Parts.")
     older = PostFactory(
         title="Older neighbour post",
         slug="older",
@@ -69,7 +69,7 @@ PAGES = {
     "json": "/feed.json",
     "tag_feed": "/tags/djangonaut/feed/",
     "author_feed": "/authors/ada/feed/",
-    "sitemap": "/sitemap.xml",
+    "sitemap": "/sitemap-posts.xml",
 }
 
 
@@ -482,3 +482,39 @@ def test_warm_cache_command_fills_home_indexes_tags_authors_series_and_posts(sit
     for name in ("home", "post", "tag", "tags", "author", "authors", "series", "rss"):
         assert client.get(PAGES[name])["X-Page-Cache"] == "hit", name
     assert client.get("/posts/older/")["X-Page-Cache"] == "hit"
+
+
+@pytest.fixture
+def file_cache(settings, tmp_path):
+    """The store `make run` uses without Redis: Django's file cache, shared by workers."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+    get_store.cache_clear()
+    yield
+    get_store.cache_clear()
+
+
+def test_file_cache_serves_hits_and_drops_them_on_edit(site, file_cache):
+    from posts.cache.store import GenerationPageStore
+
+    assert isinstance(get_store(), GenerationPageStore)
+    reader, other_worker = Client(), Client()
+    warm(reader, "home", "post")
+    site.post.title = "Edited on SQLite"
+    site.post.save()
+    for name in ("home", "post"):
+        response = other_worker.get(PAGES[name])
+        assert response["X-Page-Cache"] == "miss", name
+        assert "Edited on SQLite" in response.content.decode(), name
+
+
+def test_file_cache_never_serves_a_render_older_than_an_edit(site, file_cache):
+    store = get_store()
+    token = store.token()
+    store.invalidate({f"p{site.post.pk}"})
+    store.set("/race/", b"payload", tags={f"p{site.post.pk}"}, ttl=60, token=token)
+    assert store.get("/race/") is None
