@@ -28,11 +28,6 @@ def _site(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-@pytest.fixture
-def no_page_cache(settings):
-    settings.PAGE_CACHE_ENABLED = False
-
-
 def hours_ago(n: float):
     return timezone.now() - timedelta(hours=n)
 

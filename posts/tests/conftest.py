@@ -1,0 +1,57 @@
+"""Fixtures for the posts tests (the project-wide ones live in the root conftest.py)."""
+
+import os
+
+import pytest
+
+PLAIN_STATIC = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_storage(settings):
+    """Pages use {% static %}; the manifest storage needs collectstatic, which tests skip."""
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": PLAIN_STATIC}
+
+
+@pytest.fixture
+def no_page_cache(settings):
+    """Query counts and view internals without the page cache answering first."""
+    settings.PAGE_CACHE_ENABLED = False
+
+
+# --- Browser tests (pytest-playwright) ----------------------------------------------
+# Debian's Chromium, not a Playwright download: nothing can be fetched at test time.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # runs as root in a container
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "headless": True,
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    # The CSP forbids inline scripts, and injected axe-core is one.
+    return {**browser_context_args, "bypass_csp": True}
+
+
+def pytest_collection_modifyitems(config, items):
+    """Playwright's sync API keeps an event loop running in the main thread from the first
+    browser test on, and Django then refuses ORM calls there (test database setup, seeding,
+    assertions) as if they came from async code. Allow them in any run with browser tests."""
+    if any(item.get_closest_marker("browser") for item in items):
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
