@@ -1,0 +1,77 @@
+"""Staleness checker for the mixed workload: reads bench/editor.py's lines on
+stdin and, right after each edit has committed, fetches the pages that show the
+post over HTTP, as an anonymous reader (so through the page cache).
+
+A response is stale when it still shows the old title; fresh when it shows the
+new one and not the old; "absent" when it shows neither (the page does not
+list that post). Writes a JSON summary to --out.
+"""
+
+import argparse
+import html
+import json
+import sys
+import time
+import urllib.error
+import urllib.request
+
+
+def fetch(url: str) -> tuple[int, str, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.headers.get("X-Page-Cache", ""), r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("X-Page-Cache", ""), ""
+    except OSError as exc:
+        return 0, "", str(exc)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--base", required=True, help="http://127.0.0.1:PORT")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    kinds = ("post", "home", "tag", "author")
+    summary = {k: {"checked": 0, "fresh": 0, "stale": 0, "absent": 0, "errors": 0} for k in kinds}
+    stale_examples, lags = [], []
+    edits = 0
+    for raw in sys.stdin:
+        edit = json.loads(raw)
+        edits += 1
+        t0 = time.perf_counter()
+        urls = {"post": f"/posts/{edit['slug']}/", "home": "/"}
+        if edit.get("tag"):
+            urls["tag"] = f"/tags/{edit['tag']}/"
+        if edit.get("author"):
+            urls["author"] = f"/authors/{edit['author']}/"
+        new, old = html.escape(edit["new"]), html.escape(edit["old"])
+        for kind, path in urls.items():
+            status, cache, text = fetch(args.base + path)
+            s = summary[kind]
+            if status == 404 and kind in ("tag", "author"):
+                continue  # page not built yet: nothing to check
+            s["checked"] += 1
+            if status != 200:
+                s["errors"] += 1
+            elif old in text:
+                s["stale"] += 1
+                if len(stale_examples) < 10:
+                    stale_examples.append({"edit": edit["n"], "page": path, "x_page_cache": cache})
+            elif new in text:
+                s["fresh"] += 1
+            else:
+                s["absent"] += 1
+        lags.append((time.perf_counter() - t0) * 1000)
+    result = {
+        "edits": edits,
+        "pages": summary,
+        "stale": sum(s["stale"] for s in summary.values()),
+        "stale_examples": stale_examples,
+        "check_ms_max": round(max(lags), 1) if lags else None,
+    }
+    with open(args.out, "w") as f:
+        json.dump(result, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Uncached server-side time of each page type, measured in-process.
+
+django.test.Client with the page cache off: no network, no gunicorn, so the
+figures are what a cache miss costs the worker (view + queries + template).
+Each page also gets EXPLAIN (ANALYZE, BUFFERS) of every query it sends that
+reads posts_post, to show that listings use indexes, not a scan of every post.
+
+Writes JSON to --out; a page that does not exist yet is reported, not fatal.
+"""
+
+import argparse
+import json
+import math
+import re
+import time
+
+import django
+
+SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
+
+
+def pages(targets: dict) -> list[tuple[str, str]]:
+    post = targets["posts"][min(3, len(targets["posts"]) - 1)]
+    tag = targets["tags"][0] if targets["tags"] else "no-tag"
+    author = targets["authors"][0] if targets["authors"] else "no-author"
+    return [
+        ("home", "/"),
+        ("post", f"/posts/{post}/"),
+        ("tag", f"/tags/{tag}/"),
+        ("author", f"/authors/{author}/"),
+        ("home page 500", "/?page=500"),
+        ("search", f"/search/?q={targets['search_word']}"),
+        ("feed", "/feed/"),
+        ("tag index", "/tags/"),
+        ("author index", "/authors/"),
+        ("sitemap", "/sitemap.xml"),
+    ]
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q / 100 * len(ordered)) - 1)]
+
+
+def body(response) -> bytes:
+    if response.streaming:
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+def explain(connection, sql: str) -> tuple[str, float]:
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    found = re.search(r"Execution Time: ([\d.]+) ms", plan)
+    return plan, float(found.group(1)) if found else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--targets", required=True)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--budget", type=float, default=20.0, help="seconds per page at most")
+    parser.add_argument("--out", required=True)
+    args = parser.parse_args()
+    with open(args.targets) as f:
+        targets = json.load(f)
+
+    django.setup()
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext, override_settings
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    results, plans = [], []
+    with override_settings(PAGE_CACHE_ENABLED=False):
+        for name, path in pages(targets):
+            row = {"name": name, "path": path}
+            results.append(row)
+            try:
+                first = client.get(path)  # warm: templates, connection, lazy imports
+            except Exception as exc:  # noqa: BLE001 - report any failure of a page
+                row.update(status="error", note=f"{exc.__class__.__name__}: {exc}"[:200])
+                continue
+            row["status"] = first.status_code
+            if first.status_code != 200:
+                continue
+            with CaptureQueriesContext(connection) as ctx:
+                row["bytes"] = len(body(client.get(path)))
+            # Copied now: every request_started signal empties connection.queries.
+            captured = [q["sql"] for q in ctx.captured_queries]
+            row["queries"] = len(captured)
+            times: list[float] = []
+            deadline = time.monotonic() + args.budget
+            for _ in range(args.runs):
+                start = time.perf_counter()
+                body(client.get(path))
+                times.append((time.perf_counter() - start) * 1000)
+                if time.monotonic() > deadline and len(times) >= 3:
+                    break
+            row.update(
+                n=len(times),
+                p50_ms=round(percentile(times, 50), 2),
+                p95_ms=round(percentile(times, 95), 2),
+                max_ms=round(max(times), 2),
+            )
+            if connection.vendor != "postgresql":
+                continue
+            for sql in captured:
+                if not re.search(r'(FROM|JOIN) "posts_post"', sql):
+                    continue
+                try:
+                    plan, ms = explain(connection, sql)
+                except Exception as exc:  # noqa: BLE001
+                    plan, ms = f"EXPLAIN failed: {exc}", 0.0
+                plans.append(
+                    {
+                        "page": name,
+                        "sql": sql,
+                        "plan": plan,
+                        "exec_ms": ms,
+                        "seq_scans": sorted(set(SEQ_SCAN.findall(plan))),
+                    }
+                )
+    with open(args.out, "w") as f:
+        json.dump({"pages": results, "plans": plans}, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()

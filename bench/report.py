@@ -1,0 +1,394 @@
+"""Turn one bench/run.sh work directory into the markdown results file."""
+
+import argparse
+import csv
+import json
+import os
+import platform
+import re
+from datetime import date
+from pathlib import Path
+
+# Targets from the issue; bench/README.md explains them.
+HIT_FLOOR_RATIO = 0.8
+HIT_P99_MS = 20.0
+MISS_FLOOR_RATIO = 0.12
+UNCACHED_P95_MS = 30.0
+SEED_LIMIT_S = 300.0
+# A listing may not read every post; these pages list every post by design.
+FULL_SCAN_EXPECTED = {"sitemap"}
+
+
+def read_json(path: Path):
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def read_kv(path: Path) -> dict[str, str]:
+    out = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            key, sep, value = line.partition("=")
+            if sep:
+                out[key.strip()] = value.strip()
+    return out
+
+
+def parse_wrk(path: Path) -> dict | None:
+    """The WRKJSON line our Lua done() writes, plus req/s; None if wrk did not finish."""
+    if not path.exists():
+        return None
+    for line in path.read_text().splitlines():
+        if line.startswith("WRKJSON "):
+            data = json.loads(line.removeprefix("WRKJSON "))
+            data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
+            data["errors"] = sum(
+                data[k] for k in ("connect_errors", "read_errors", "write_errors", "status_errors")
+            )
+            return data
+    return None
+
+
+def ms(us: float) -> str:
+    return f"{us / 1000:.2f}"
+
+
+def ok(flag: bool | None) -> str:
+    return "n/a" if flag is None else ("yes" if flag else "**NO**")
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def ram_gib() -> str:
+    try:
+        kb = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        return f"{kb / 1024 / 1024:.1f} GiB"
+    except (OSError, AttributeError):
+        return "unknown"
+
+
+def build(work: Path) -> str:
+    params = read_kv(work / "params")
+    versions = read_kv(work / "versions")
+    counts = (work / "counts").read_text().split() if (work / "counts").exists() else []
+    lines: list[str] = []
+    add = lines.append
+    targets: list[tuple[str, str, bool | None]] = []
+
+    add(f"# blogsite benchmark, {date.today().isoformat()}")
+    add("")
+    add(
+        f"- Machine: {os.cpu_count()} CPUs (nproc), {cpu_model()}, {ram_gib()} RAM, "
+        f"kernel {versions.get('kernel', '?')}; load average at start {params.get('load_start')}, "
+        f"at end {params.get('load_end')} (1/5/15 min)"
+    )
+    add(
+        "- Versions: "
+        + ", ".join(
+            f"{k} {versions[k]}"
+            for k in ("python", "django", "gunicorn", "postgresql", "redis", "nginx", "wrk")
+            if k in versions
+        )
+    )
+    add(
+        f"- Load: wrk -t{params.get('threads')} -c{params.get('connections')} "
+        f"-d{params.get('duration')} after a {params.get('warmup')} warm-up, against 127.0.0.1; "
+        f"gunicorn {os.environ.get('WEB_CONCURRENCY', '2')} sync workers for every Django case, "
+        f"access log off, DEBUG off, worker recycling "
+        f"{'off' if params.get('max_requests', '0') == '0' else 'every ' + params['max_requests']}"
+    )
+    add(
+        f"- Page: /posts/{params.get('post_slug')}/, {int(params.get('page_bytes', 0)):,} bytes "
+        "(saved once; nginx and the bare view serve exactly these bytes)"
+    )
+    add(f"- Whole run: {os.environ.get('BENCH_TOTAL_S', '?')} s")
+    add("")
+
+    # --- Seeding
+    add("## Database")
+    add("")
+    if len(counts) >= 6:
+        add("| posts | tags | authors | post-tag rows | authorship rows | database size |")
+        add("| ---: | ---: | ---: | ---: | ---: | ---: |")
+        add(
+            f"| {int(counts[0]):,} | {int(counts[1]):,} | {int(counts[2]):,} | "
+            f"{int(counts[3]):,} | {int(counts[4]):,} | {' '.join(counts[5:])} |"
+        )
+        add("")
+    seed_s = float(params.get("seed_s", "nan"))
+    add(
+        f"`seed_demo --posts {params.get('posts')} --authors {params.get('authors')} "
+        f"--tags {params.get('tags')}`: **{seed_s:.1f} s** (migrate {params.get('migrate_s')} s, "
+        f"VACUUM ANALYZE {params.get('analyze_s')} s)."
+    )
+    add("")
+    targets.append(("seeding < 300 s", f"{seed_s:.1f} s", seed_s < SEED_LIMIT_S))
+
+    # --- Throughput
+    cases = list(csv.DictReader((work / "cases.tsv").open(), delimiter="\t"))
+    wrk = {c["name"]: parse_wrk(work / f"wrk-{c['name']}.txt") for c in cases}
+    floor = (wrk.get("bare") or {}).get("rps")
+    limit = (wrk.get("nginx") or {}).get("rps")
+    add("## Throughput and latency")
+    add("")
+    add("| case | req/s | p50 ms | p99 ms | x nginx | x bare Django | errors | notes |")
+    add("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    for c in cases:
+        w = wrk.get(c["name"])
+        if c["status"] != "200":
+            add(f"| {c['label']} | - | - | - | - | - | - | `{c['url']}` answered {c['status']} |")
+            continue
+        if w is None:
+            add(f"| {c['label']} | - | - | - | - | - | - | wrk gave no result |")
+            continue
+        notes = []
+        if c["cache"]:
+            notes.append(f"X-Page-Cache: {c['cache']}")
+        if c["name"] == "hit" and c["cache"] != "hit":
+            notes.append("**not served from the cache**")
+        if c["name"] == "hit" and w["requests"]:
+            notes.append(f"Redis GET hits {int(c['rhits']) / w['requests']:.2f} per request")
+        if w["status_errors"]:
+            notes.append(f"{w['status_errors']} non-2xx/3xx")
+        x_limit = f"{w['rps'] / limit:.3f}" if limit else "-"
+        x_floor = f"{w['rps'] / floor:.3f}" if floor else "-"
+        add(
+            f"| {c['label']} | {w['rps']:,.0f} | {ms(w['p50_us'])} | {ms(w['p99_us'])} | "
+            f"{x_limit} | {x_floor} | {w['errors']} | {'; '.join(notes)} |"
+        )
+    add("")
+
+    def ratio(a: str, b: str) -> float | None:
+        wa, wb = wrk.get(a), wrk.get(b)
+        return wa["rps"] / wb["rps"] if wa and wb and wb["rps"] else None
+
+    add("| ratio | value | meaning |")
+    add("| --- | ---: | --- |")
+    for a, b, meaning in (
+        ("hit", "nginx", "cache hit vs the machine's limit"),
+        ("hit", "bare", "cache hit vs the framework floor (target >= 0.8)"),
+        ("miss", "bare", "uncached post page vs the floor (target >= 0.12)"),
+    ):
+        r = ratio(a, b)
+        add(
+            f"| ({'3' if a == 'hit' else '4'})/({'1' if b == 'nginx' else '2'}) | "
+            f"{'-' if r is None else f'{r:.3f}'} | {meaning} |"
+        )
+    add("")
+    hit = wrk.get("hit")
+    r = ratio("hit", "bare")
+    targets.append(
+        (
+            "cache hit >= 0.8x floor",
+            "-" if r is None else f"{r:.3f}x",
+            None if r is None else r >= HIT_FLOOR_RATIO,
+        )
+    )
+    p99 = hit["p99_us"] / 1000 if hit else None
+    targets.append(
+        (
+            "cache hit p99 < 20 ms",
+            "-" if p99 is None else f"{p99:.2f} ms",
+            None if p99 is None else p99 < HIT_P99_MS,
+        )
+    )
+    r = ratio("miss", "bare")
+    targets.append(
+        (
+            "uncached post >= 0.12x floor",
+            "-" if r is None else f"{r:.3f}x",
+            None if r is None else r >= MISS_FLOOR_RATIO,
+        )
+    )
+
+    # --- In-process page timings
+    pages = read_json(work / "pages.json") or {}
+    add("## Uncached server-side time per page (in-process, page cache off)")
+    add("")
+    add("| page | path | status | runs | p50 ms | p95 ms | queries | bytes | p95 < 30 ms |")
+    add("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+    worst = None
+    for p in pages.get("pages", []):
+        if p.get("status") != 200:
+            note = p.get("note", "missing" if p.get("status") == 404 else "")
+            add(
+                f"| {p['name']} | `{p['path']}` | {p.get('status')} | - | - | - | - | - | "
+                f"n/a {note} |"
+            )
+            continue
+        good = p["p95_ms"] < UNCACHED_P95_MS
+        if worst is None or p["p95_ms"] > worst[1]:
+            worst = (p["name"], p["p95_ms"])
+        add(
+            f"| {p['name']} | `{p['path']}` | 200 | {p['n']} | {p['p50_ms']:.1f} | "
+            f"{p['p95_ms']:.1f} | {p['queries']} | {p['bytes']:,} | {ok(good)} |"
+        )
+    add("")
+    measured = [p for p in pages.get("pages", []) if p.get("status") == 200]
+    missing = [p["name"] for p in pages.get("pages", []) if p.get("status") != 200]
+    targets.append(
+        (
+            "every uncached page < 30 ms p95",
+            (f"worst: {worst[0]} {worst[1]:.1f} ms" if worst else "-")
+            + (f"; not measured (missing): {', '.join(missing)}" if missing else ""),
+            None if not measured else all(p["p95_ms"] < UNCACHED_P95_MS for p in measured),
+        )
+    )
+
+    # --- Memory
+    add("## Worker memory after the load (RSS)")
+    add("")
+    rss: dict[str, list[int]] = {}
+    if (work / "rss").exists():
+        for line in (work / "rss").read_text().splitlines():
+            name, _, kb = line.partition(" ")
+            if kb.strip().isdigit():
+                rss.setdefault(name, []).append(int(kb))
+    add("| server | workers | RSS per worker MiB |")
+    add("| --- | ---: | --- |")
+    for name, label in (
+        ("bare", "bare Django"),
+        ("cached", "blogsite, cache on"),
+        ("uncached", "blogsite, cache off"),
+    ):
+        kbs = rss.get(name, [])
+        add(f"| {label} | {len(kbs)} | {', '.join(f'{kb / 1024:.1f}' for kb in kbs) or '-'} |")
+    add("")
+
+    # --- Mixed workload
+    add("## Mixed reads with an edit every second (cache on)")
+    add("")
+    mixed = parse_wrk(work / "wrk-mixed.txt")
+    paths = (work / "mixed-paths").read_text().split() if (work / "mixed-paths").exists() else []
+    gone = (work / "mixed-missing").read_text().split() if (work / "mixed-missing").exists() else []
+    checker = read_json(work / "checker.json")
+    redis = read_kv(work / "mixed-redis")
+    add(f"Readers rotate over {len(paths)} URLs: {', '.join(f'`{p}`' for p in paths)}.")
+    if gone:
+        add(f"Left out (not 200 yet): {', '.join(f'`{p}`' for p in gone)}.")
+    add("")
+    if mixed:
+        seen = mixed["hits"] + mixed["misses"]
+        ratio_wrk = mixed["hits"] / seen if seen else None
+        rh, rm = int(redis.get("redis_hits", 0)), int(redis.get("redis_misses", 0))
+        add(
+            "| req/s | p50 ms | p99 ms | responses | hit | miss | no header | non-200 | "
+            "hit ratio (wrk) | Redis keyspace hits/misses |"
+        )
+        add("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+        add(
+            f"| {mixed['rps']:,.0f} | {ms(mixed['p50_us'])} | {ms(mixed['p99_us'])} | "
+            f"{mixed['requests']:,} | {mixed['hits']:,} | {mixed['misses']:,} | "
+            f"{mixed['uncached']:,} | {mixed['non_200']:,} | "
+            f"{'-' if ratio_wrk is None else f'{ratio_wrk:.4f}'} | {rh:,} / {rm:,} |"
+        )
+        add("")
+        add(
+            "Redis keyspace counts include the page store's own reads (generation token, "
+            "tag versions), so the wrk count is the page hit ratio."
+        )
+        add("")
+    else:
+        add("wrk gave no result for the mixed run.")
+        add("")
+    if checker:
+        add(
+            f"Edits: {checker['edits']} (a new title each second, saved through the ORM so "
+            f"signals fire). After each commit the checker fetched these pages:"
+        )
+        add("")
+        add("| page | checked | fresh | **stale** | post not on page | errors |")
+        add("| --- | ---: | ---: | ---: | ---: | ---: |")
+        for kind, s in checker["pages"].items():
+            add(
+                f"| {kind} | {s['checked']} | {s['fresh']} | {s['stale']} | {s['absent']} | "
+                f"{s['errors']} |"
+            )
+        add("")
+        if checker["stale_examples"]:
+            add(
+                "Stale responses: "
+                + "; ".join(
+                    f"edit {e['edit']} `{e['page']}` (X-Page-Cache: {e['x_page_cache'] or 'none'})"
+                    for e in checker["stale_examples"]
+                )
+            )
+            add("")
+        targets.append(
+            (
+                "zero stale responses",
+                str(checker["stale"]),
+                checker["stale"] == 0 and checker["edits"] > 0,
+            )
+        )
+    else:
+        add("The checker wrote no result.")
+        add("")
+        targets.append(("zero stale responses", "checker failed", False))
+
+    # --- Targets
+    add("## Targets")
+    add("")
+    add("| target | measured | met |")
+    add("| --- | --- | --- |")
+    for name, value, flag in targets:
+        add(f"| {name} | {value} | {ok(flag)} |")
+    add("")
+
+    # --- Plans
+    plans = pages.get("plans", [])
+    add("## Query plans (EXPLAIN ANALYZE of every query reading posts_post)")
+    add("")
+    if plans:
+        add("| page | query | exec ms | sequential scans | full scan of posts? |")
+        add("| --- | ---: | ---: | --- | --- |")
+        counter: dict[str, int] = {}
+        for plan in plans:
+            counter[plan["page"]] = counter.get(plan["page"], 0) + 1
+            plan["n"] = counter[plan["page"]]
+            scans = plan["seq_scans"]
+            verdict = "-"
+            if "posts_post" in scans:
+                verdict = (
+                    "expected (lists every post)"
+                    if plan["page"] in FULL_SCAN_EXPECTED
+                    else "**yes**"
+                )
+            add(
+                f"| {plan['page']} | {plan['n']} | {plan['exec_ms']:.2f} | "
+                f"{', '.join(scans) or 'none'} | {verdict} |"
+            )
+        add("")
+        for plan in plans:
+            add(f"### {plan['page']}, query {plan['n']}")
+            add("")
+            add("```sql")
+            add(plan["sql"])
+            add("```")
+            add("")
+            add("```")
+            add(plan["plan"])
+            add("```")
+            add("")
+    else:
+        add("No plans (no page rendered, or not PostgreSQL).")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--work", required=True, type=Path)
+    parser.add_argument("--out", required=True, type=Path)
+    args = parser.parse_args()
+    args.out.write_text(build(args.work))
+
+
+if __name__ == "__main__":
+    main()
