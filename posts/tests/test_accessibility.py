@@ -32,6 +32,11 @@ TABLE_AND_CODE = """Why an index helps, measured.
 | by author | 120 ms | 3 ms |
 | by tag | 95 ms | 2 ms |
 
+| Setting | Default | Recommended for a busy multi-author blog | Why it matters |
+| --- | --- | --- | --- |
+| `shared_buffers` | 128MB | a quarter of the machine's memory | keeps hot index pages in memory |
+| `random_page_cost` | 4.0 | 1.1 on solid-state disks | lets the planner choose index scans |
+
 ```python
 def public(self):
     return self.filter(status="published")
