@@ -115,7 +115,7 @@ class PostDetailView(SluggedObjectMixin, CachedPageMixin, DetailView):
 
     def get_lookup_queryset(self) -> QuerySet[Post]:
         # Every status: a draft's own authors may preview it at its real URL.
-        return Post.objects.with_card_data()
+        return Post.objects.defer("body", "search_vector").with_card_data()
 
     def get_redirect_queryset(self) -> QuerySet[Post]:
         return Post.objects.public()

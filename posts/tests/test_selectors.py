@@ -1,0 +1,147 @@
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.http import Http404
+from django.utils import timezone
+
+from accounts.tests.factories import AuthorFactory
+from posts import selectors
+from posts.models import Post
+from posts.pagination import PeekPaginator, parse_page_number
+from posts.tests.factories import PostFactory, SeriesFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def ago(**kwargs):
+    return timezone.now() - timedelta(**kwargs)
+
+
+def card(post: Post) -> Post:
+    return Post.objects.with_card_data().get(pk=post.pk)
+
+
+def test_post_cards_are_public_newest_first_without_bodies():
+    old = PostFactory(published_at=ago(days=2))
+    new = PostFactory(published_at=ago(days=1))
+    PostFactory(draft=True)
+    PostFactory(scheduled=True)
+    cards = list(selectors.post_cards())
+    assert cards == [new, old]
+    assert {"body", "body_html", "search_vector"} <= cards[0].get_deferred_fields()
+
+
+def test_adjacent_posts_skip_drafts_and_scheduled_and_break_ties_by_id():
+    at = ago(days=1)
+    first = PostFactory(published_at=at)
+    second = PostFactory(published_at=at)
+    PostFactory(draft=True)
+    PostFactory(scheduled=True)
+    third = PostFactory(published_at=ago(hours=2))
+    assert selectors.adjacent_posts(second) == (first, third)
+    assert selectors.adjacent_posts(first) == (None, second)
+    assert selectors.adjacent_posts(third) == (second, None)
+
+
+def test_adjacent_posts_of_a_draft_are_none():
+    PostFactory()
+    assert selectors.adjacent_posts(PostFactory(draft=True)) == (None, None)
+
+
+def test_related_posts_rank_by_shared_tags_then_recency_and_stop_at_three():
+    a, b = TagFactory(), TagFactory()
+    post = card(PostFactory(tags=[a, b]))
+    both = PostFactory(tags=[b, a], published_at=ago(days=30))
+    newest_one = PostFactory(tags=[a], published_at=ago(hours=2))
+    older_one = PostFactory(tags=[b], published_at=ago(days=3))
+    PostFactory(tags=[a], published_at=ago(days=9))
+    PostFactory(tags=[a, b], draft=True)
+    assert selectors.related_posts(post) == [both, newest_one, older_one]
+
+
+def test_related_posts_of_an_untagged_post_are_empty():
+    PostFactory(tags=[TagFactory()])
+    assert selectors.related_posts(card(PostFactory())) == []
+
+
+def test_related_posts_run_one_query_plus_card_prefetches(django_assert_num_queries):
+    tag = TagFactory()
+    post = card(PostFactory(tags=[tag]))
+    PostFactory(tags=[tag], authors=[AuthorFactory()])
+    with django_assert_num_queries(3):
+        [related] = selectors.related_posts(post)
+        assert related.authorships.all()[0].author.display_name
+
+
+def test_series_nav_is_in_series_order_and_public_only():
+    series = SeriesFactory()
+    two = PostFactory(series=series, series_order=2, published_at=ago(days=5))
+    one = PostFactory(series=series, series_order=1, published_at=ago(days=1))
+    PostFactory(series=series, series_order=3, draft=True)
+    assert selectors.series_nav(two) == [one, two]
+    assert selectors.series_nav(PostFactory()) == []
+
+
+def test_series_nav_of_a_previewed_draft_includes_the_draft_in_place():
+    series = SeriesFactory()
+    one = PostFactory(series=series, series_order=1)
+    three = PostFactory(series=series, series_order=3)
+    draft = PostFactory(series=series, series_order=2, draft=True)
+    assert selectors.series_nav(draft) == [one, draft, three]
+
+
+def test_tags_with_public_counts_skip_tags_without_public_posts():
+    python, rust, empty = (TagFactory(name=n) for n in ("Python", "Rust", "Empty"))
+    PostFactory(tags=[python, rust])
+    PostFactory(tags=[python])
+    PostFactory(tags=[rust], draft=True)
+    PostFactory(tags=[empty], scheduled=True)
+    assert [(t.name, t.public_post_count) for t in selectors.tags_with_public_counts()] == [
+        ("Python", 2),
+        ("Rust", 1),
+    ]
+
+
+def test_authors_with_public_posts_counts_only_public_posts():
+    ada, bob = AuthorFactory(display_name="Ada"), AuthorFactory(display_name="Bob")
+    AuthorFactory(display_name="Cy")  # no posts at all
+    PostFactory(authors=[ada, bob])
+    PostFactory(authors=[ada])
+    PostFactory(authors=[bob], draft=True)
+    assert [
+        (a.display_name, a.public_post_count) for a in selectors.authors_with_public_posts()
+    ] == [
+        ("Ada", 2),
+        ("Bob", 1),
+    ]
+
+
+def test_search_results_carry_snippets_on_postgresql_only():
+    PostFactory(title="On queues", body="Background workers drain the queue at night.")
+    [result] = selectors.search_results("workers")
+    if connection.vendor == "postgresql":
+        assert f"{selectors.MARK_START}workers{selectors.MARK_STOP}" in result.snippet
+    else:
+        assert not hasattr(result, "snippet")
+
+
+@pytest.mark.parametrize("raw", ["0", "-3", "x", "2.0", "", None, "100001"])
+def test_parse_page_number_accepts_only_positive_integers(raw):
+    if raw in ("", None):
+        assert parse_page_number(raw) == 1
+    else:
+        with pytest.raises(Http404):
+            parse_page_number(raw)
+
+
+def test_peek_paginator_reads_one_extra_row_to_know_about_the_next_page():
+    rows = list(range(25))
+    page = PeekPaginator(10).page(rows, "2")
+    assert list(page) == list(range(10, 20))
+    assert page.has_next and page.has_previous
+    last = PeekPaginator(10).page(rows, "3")
+    assert list(last) == [20, 21, 22, 23, 24] and not last.has_next
+    with pytest.raises(Http404):
+        PeekPaginator(10).page(rows, "4")
+    assert list(PeekPaginator(10).page([], "1")) == []
