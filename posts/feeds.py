@@ -25,6 +25,7 @@ from django.utils.http import http_date
 from accounts.models import AuthorProfile
 from posts.cache import tags as cache_tags
 from posts.models import Post, Tag
+from posts.querysets import PostQuerySet
 from posts.slugs import resolve_old_slug
 
 FEED_LENGTH = 20
@@ -177,7 +178,7 @@ class PostFeed(Feed):
     def get_object(self, request: HttpRequest, *args, **kwargs) -> FeedScope:
         return FeedScope(queryset=self.posts_queryset())
 
-    def posts_queryset(self):
+    def posts_queryset(self) -> PostQuerySet:
         return Post.objects.public().latest_first().with_card_data()
 
     def page_cache_tags(self, scope: FeedScope) -> set[str]:
@@ -191,7 +192,7 @@ class PostFeed(Feed):
         return settings.SITE_DESCRIPTION
 
     def link(self, scope: FeedScope) -> str:
-        return absolute("/")
+        return absolute(reverse("posts:home"))
 
     def feed_url(self, scope: FeedScope) -> str:
         return absolute(reverse(self.feed_url_name))
