@@ -93,7 +93,16 @@ def build(work: Path) -> str:
         "- Versions: "
         + ", ".join(
             f"{k} {versions[k]}"
-            for k in ("python", "django", "gunicorn", "postgresql", "redis", "nginx", "wrk")
+            for k in (
+                "commit",
+                "python",
+                "django",
+                "gunicorn",
+                "postgresql",
+                "redis",
+                "nginx",
+                "wrk",
+            )
             if k in versions
         )
     )
@@ -133,7 +142,9 @@ def build(work: Path) -> str:
 
     # --- Throughput
     cases = list(csv.DictReader((work / "cases.tsv").open(), delimiter="\t"))
-    wrk = {c["name"]: parse_wrk(work / f"wrk-{c['name']}.txt") for c in cases}
+    raw = {c["name"]: parse_wrk(work / f"wrk-{c['name']}.txt") for c in cases}
+    # A run with no successful response has no figures to compare.
+    wrk = {k: v for k, v in raw.items() if v and v["requests"]}
     floor = (wrk.get("bare") or {}).get("rps")
     limit = (wrk.get("nginx") or {}).get("rps")
     add("## Throughput and latency")
@@ -146,7 +157,11 @@ def build(work: Path) -> str:
             add(f"| {c['label']} | - | - | - | - | - | - | `{c['url']}` answered {c['status']} |")
             continue
         if w is None:
-            add(f"| {c['label']} | - | - | - | - | - | - | wrk gave no result |")
+            r = raw.get(c["name"])
+            why = (
+                f"no responses ({r['errors']} socket/status errors)" if r else "wrk gave no result"
+            )
+            add(f"| {c['label']} | - | - | - | - | - | {r['errors'] if r else '-'} | {why} |")
             continue
         notes = []
         if c["cache"]:

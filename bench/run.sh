@@ -285,6 +285,11 @@ OUT="$RESULTS_DIR/$(date +%F)-${HOST:-local}.md"
   echo "nginx=$("$NGINX" -v 2>&1 | sed 's|.*/||')"
   echo "wrk=$(wrk -v 2>&1 | head -n1 | awk '{print $2}')"
   echo "kernel=$(uname -r)"
+  if [ -n "${BENCH_COMMIT:-}" ]; then
+    echo "commit=$BENCH_COMMIT"
+  elif git rev-parse --git-dir >/dev/null 2>&1; then
+    echo "commit=$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- . || echo ' + uncommitted changes')"
+  fi
 } >"$WORK/versions"
 BENCH_TOTAL_S=$(($(date +%s) - RUN_START)) "$PY" -m bench.report --work "$WORK" --out "$OUT"
 cat "$OUT"
