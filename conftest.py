@@ -5,10 +5,16 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
-def _fresh_page_cache(settings):
-    """Every test starts with an empty page cache and MEDIA_ROOT of its own."""
+def _fresh_page_cache(settings, tmp_path_factory):
+    """Every test starts with an empty page cache. Without REDIS_URL the file
+    cache lives in a directory of this run's own, so parallel runs stay apart."""
     from posts.cache.store import get_store, purge
 
+    default = settings.CACHES["default"]
+    if default["BACKEND"].endswith("FileBasedCache"):
+        settings.CACHES = {
+            "default": {**default, "LOCATION": str(tmp_path_factory.getbasetemp() / "cache")}
+        }
     get_store.cache_clear()
     purge()
     yield

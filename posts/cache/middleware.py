@@ -1,44 +1,29 @@
 """Serve anonymous reader pages from the page store, before the rest of the stack.
 
 Views opt in by setting `response.cache_tags` (see posts.cache.tags); nothing
-else is ever stored. A hit costs one store read and no database query.
+else is ever stored. A hit costs one store read and no database query. Under
+gunicorn, posts.cache.wsgi answers hits even earlier; this middleware then only
+sees misses (and serves hits itself under the test client or ASGI).
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import pickle
-import time
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
+from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
-from django.utils.http import http_date, parse_etags
+from django.utils.http import http_date
 
+from posts.cache import page
 from posts.cache.store import get_store
 
 log = logging.getLogger(__name__)
 
-BYPASS_PREFIXES = ("/admin/", "/static/", "/media/", "/healthz", "/readyz")
-# Headers a cached copy may repeat to everyone.
-STORED_HEADERS_SKIP = {"set-cookie", "x-page-cache"}
-
-
-def request_is_cacheable(request: HttpRequest) -> bool:
-    return (
-        settings.PAGE_CACHE_ENABLED
-        and request.method in ("GET", "HEAD")
-        and not request.path.startswith(BYPASS_PREFIXES)
-        # A session or CSRF cookie means someone who may see something personal.
-        and settings.SESSION_COOKIE_NAME not in request.COOKIES
-        and settings.CSRF_COOKIE_NAME not in request.COOKIES
-    )
-
-
-def page_path(request: HttpRequest) -> str:
-    return request.get_full_path()
+# Set by the WSGI fast path after a miss: the lookup is done, here is the token.
+ENVIRON_GENERATION = "blogsite.page_cache_generation"
 
 
 def seconds_until_next_scheduled_post() -> int | None:
@@ -68,40 +53,8 @@ def cache_headers(response: HttpResponse, ttl: int) -> None:
     response["Surrogate-Key"] = tags
 
 
-def not_modified(request: HttpRequest, etag: str, last_modified: str | None) -> bool:
-    inm = request.META.get("HTTP_IF_NONE_MATCH")
-    if inm:
-        tags = parse_etags(inm)
-        return "*" in tags or etag in tags or etag.removeprefix("W/") in tags
-    ims = request.META.get("HTTP_IF_MODIFIED_SINCE")
-    return bool(ims and last_modified and ims == last_modified)
-
-
-def unpack(payload: bytes) -> tuple[int, dict, bytes] | None:
-    """The stored response, or None once it is past its time.
-
-    Redis expires entries too; checking here as well keeps the expiry exact
-    under clock-frozen tests and across hosts whose Redis TTLs drift."""
-    expires, status, headers, body = pickle.loads(payload)  # noqa: S301 - written only by us
-    if time.time() >= expires:
-        return None
-    return status, headers, body
-
-
-def response_from_stored(
-    request: HttpRequest, status: int, headers: dict, body: bytes, label: str = "hit"
-) -> HttpResponse:
-    if not_modified(request, headers.get("ETag", ""), headers.get("Last-Modified")):
-        response = HttpResponseNotModified()
-        for name in ("ETag", "Last-Modified", "Cache-Control", "Vary"):
-            if name in headers:
-                response[name] = headers[name]
-    else:
-        response = HttpResponse(
-            b"" if request.method == "HEAD" else body, status=status, headers=headers
-        )
-    response["X-Page-Cache"] = label
-    return response
+def to_response(stored: page.Stored) -> HttpResponse:
+    return HttpResponse(stored.body, status=stored.status, headers=stored.headers)
 
 
 class PageCacheMiddleware:
@@ -109,24 +62,20 @@ class PageCacheMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request_is_cacheable(request):
+        environ = request.META
+        if not page.is_cacheable(environ):
             response = self.get_response(request)
             if getattr(response, "cache_tags", None) is not None:
                 # A reader page shown to someone logged in: never share it.
                 response["Cache-Control"] = "private, no-cache"
             return response
 
-        store = get_store()
-        path = page_path(request)
-        token = None
-        try:
-            payload = store.get(path)
-            stored = unpack(payload) if payload is not None else None
+        if ENVIRON_GENERATION in environ:
+            token = environ[ENVIRON_GENERATION]
+        else:
+            stored, token = page.lookup(environ)
             if stored is not None:
-                return response_from_stored(request, *stored)
-            token = store.token()
-        except store.errors as exc:
-            log.warning("page cache unavailable, serving uncached: %s", exc)
+                return to_response(page.answer(environ, stored, "hit"))
 
         response = self.get_response(request)
         if getattr(response, "cache_tags", None) is None or response.status_code != 200:
@@ -134,27 +83,29 @@ class PageCacheMiddleware:
         if response.cookies or (getattr(request, "user", None) and request.user.is_authenticated):
             response["Cache-Control"] = "private, no-cache"
             return response
+        return self.store(environ, response, token)
 
+    def store(self, environ: dict, response: HttpResponse, token: int | None) -> HttpResponse:
         ttl = settings.CACHE_TTL
         wait = seconds_until_next_scheduled_post()
         if wait is not None:
             ttl = min(ttl, wait)  # the page must change when the post goes live
         cache_headers(response, ttl)
+        label = "unavailable"
         if token is not None:
-            headers = {k: v for k, v in response.items() if k.lower() not in STORED_HEADERS_SKIP}
-            payload = pickle.dumps(
-                (time.time() + ttl, response.status_code, headers, response.content), protocol=5
+            store = get_store()
+            payload = page.pack(
+                ttl=ttl, status=200, headers=list(response.items()), body=response.content
             )
             try:
-                stored = store.set(path, payload, tags=response.cache_tags, ttl=ttl, token=token)
+                stored = store.set(
+                    page.key(environ), payload, tags=response.cache_tags, ttl=ttl, token=token
+                )
+                label = "miss" if stored else "skip"
             except store.errors as exc:
                 log.warning("page cache store failed: %s", exc)
-                stored = False
-            response["X-Page-Cache"] = "miss" if stored else "skip"
-        else:
-            response["X-Page-Cache"] = "unavailable"
-        if not_modified(request, response["ETag"], response["Last-Modified"]):
-            return response_from_stored(
-                request, 200, dict(response.items()), b"", label=response["X-Page-Cache"]
-            )
+        response["X-Page-Cache"] = label
+        if page.not_modified(environ, list(response.items())):
+            fresh = page.Stored(200, list(response.items()), b"")
+            return to_response(page.answer(environ, fresh, label))
         return response

@@ -428,7 +428,7 @@ def test_pages_are_served_when_redis_stops_mid_test(site, settings, tmp_path, ca
     get_store.cache_clear()
 
 
-def test_an_edit_in_another_process_refreshes_this_process(site):
+def test_an_edit_in_another_process_refreshes_this_process(site, settings):
     client = Client()
     warm(client, "home", "post")
     db = connection.settings_dict
@@ -441,6 +441,8 @@ def test_an_edit_in_another_process_refreshes_this_process(site):
         "p.title = 'Edited elsewhere'; p.save()"
     )
     env = {**os.environ, "DATABASE_URL": url}
+    if "LOCATION" in settings.CACHES["default"] and not os.environ.get("REDIS_URL"):
+        env["FILE_CACHE_DIR"] = settings.CACHES["default"]["LOCATION"]  # same file cache
     subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", script],
         cwd=ROOT,

@@ -1,0 +1,104 @@
+"""What the page cache stores and how a stored page is answered.
+
+Works on the WSGI environ (which is also `request.META`), so the WSGI fast
+path (posts.cache.wsgi) and the middleware share one lookup and one key.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import time
+from typing import NamedTuple
+
+from django.conf import settings
+from django.utils.http import parse_etags
+
+from posts.cache.store import get_store
+
+log = logging.getLogger(__name__)
+
+BYPASS_PREFIXES = ("/admin/", "/static/", "/media/", "/healthz", "/readyz")
+# Response headers never repeated from a stored copy.
+NOT_STORED = {"set-cookie", "x-page-cache"}
+NOT_MODIFIED_KEEPS = {"etag", "last-modified", "cache-control", "vary", "cache-tag"}
+
+
+class Stored(NamedTuple):
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+def is_cacheable(environ: dict) -> bool:
+    """An anonymous GET/HEAD of a reader URL: the only requests looked up or stored."""
+    if not settings.PAGE_CACHE_ENABLED or environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
+        return False
+    if environ.get("PATH_INFO", "/").startswith(BYPASS_PREFIXES):
+        return False
+    # A session or CSRF cookie means someone who may see something personal. A
+    # substring test can only err towards bypassing, which is always safe.
+    cookies = environ.get("HTTP_COOKIE", "")
+    return not (
+        cookies
+        and (settings.SESSION_COOKIE_NAME in cookies or settings.CSRF_COOKIE_NAME in cookies)
+    )
+
+
+def key(environ: dict) -> str:
+    query = environ.get("QUERY_STRING", "")
+    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "/")
+    return f"{path}?{query}" if query else path
+
+
+def pack(*, ttl: int, status: int, headers: list[tuple[str, str]], body: bytes) -> bytes:
+    stored = [(k, v) for k, v in headers if k.lower() not in NOT_STORED]
+    return pickle.dumps((time.time() + ttl, status, stored, body), protocol=5)
+
+
+def unpack(payload: bytes) -> Stored | None:
+    """The stored page, or None once it is past its time.
+
+    Redis expires entries too; checking here as well keeps the expiry exact
+    under clock-frozen tests and across hosts whose Redis clocks drift."""
+    expires, status, headers, body = pickle.loads(payload)  # noqa: S301 - written only by us
+    if time.time() >= expires:
+        return None
+    return Stored(status, headers, body)
+
+
+def lookup(environ: dict) -> tuple[Stored | None, int | None]:
+    """(stored page or None, generation token for storing a fresh render or None
+    when the store is unreachable). One store round trip on a hit."""
+    store = get_store()
+    try:
+        payload = store.get(key(environ))
+        stored = unpack(payload) if payload is not None else None
+        if stored is not None:
+            return stored, None
+        return None, store.token()
+    except store.errors as exc:
+        log.warning("page cache unavailable, serving uncached: %s", exc)
+        return None, None
+
+
+def not_modified(environ: dict, headers: list[tuple[str, str]]) -> bool:
+    inm = environ.get("HTTP_IF_NONE_MATCH")
+    ims = environ.get("HTTP_IF_MODIFIED_SINCE")
+    if not inm and not ims:
+        return False
+    values = {k.lower(): v for k, v in headers}
+    if inm:
+        etag = values.get("etag", "")
+        tags = parse_etags(inm)
+        return "*" in tags or etag in tags or etag.removeprefix("W/") in tags
+    return ims == values.get("last-modified")
+
+
+def answer(environ: dict, stored: Stored, label: str) -> Stored:
+    """The response to send for a stored page: 304, HEAD without body, or as stored."""
+    if not_modified(environ, stored.headers):
+        kept = [(k, v) for k, v in stored.headers if k.lower() in NOT_MODIFIED_KEEPS]
+        return Stored(304, [*kept, ("X-Page-Cache", label)], b"")
+    body = b"" if environ["REQUEST_METHOD"] == "HEAD" else stored.body
+    return Stored(stored.status, [*stored.headers, ("X-Page-Cache", label)], body)
