@@ -12,6 +12,7 @@ import time
 from typing import NamedTuple
 
 from django.conf import settings
+from django.http.request import split_domain_port, validate_host
 from django.utils.http import parse_etags
 
 from posts.cache.store import get_store
@@ -30,11 +31,30 @@ class Stored(NamedTuple):
     body: bytes
 
 
+def _is_secure(environ: dict) -> bool:
+    if settings.SECURE_PROXY_SSL_HEADER:
+        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
+        if header in environ:
+            return environ[header].split(",", 1)[0].strip() == secure_value
+    return environ.get("wsgi.url_scheme") == "https"
+
+
+def _host_allowed(environ: dict) -> bool:
+    host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
+    domain, _port = split_domain_port(host)
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+
+
 def is_cacheable(environ: dict) -> bool:
     """An anonymous GET/HEAD of a reader URL: the only requests looked up or stored."""
     if not settings.PAGE_CACHE_ENABLED or environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
         return False
     if environ.get("PATH_INFO", "/").startswith(BYPASS_PREFIXES):
+        return False
+    # Let Django answer what it would refuse or redirect: bad hosts, plain HTTP.
+    if settings.SECURE_SSL_REDIRECT and not _is_secure(environ):
+        return False
+    if not _host_allowed(environ):
         return False
     # A session or CSRF cookie means someone who may see something personal. A
     # substring test can only err towards bypassing, which is always safe.

@@ -74,3 +74,20 @@ def test_wsgi_layer_sees_edits_immediately(post):
     _, headers, body = wsgi_get("/")
     assert headers["X-Page-Cache"] == "miss"
     assert "Edited at the edge" in body.decode()
+
+
+def test_wsgi_layer_leaves_bad_hosts_to_django(post):
+    wsgi_get("/posts/edge/")
+    status, headers, _ = wsgi_get("/posts/edge/", HTTP_HOST="evil.example")
+    assert status.startswith("400")
+    assert "X-Page-Cache" not in headers
+
+
+def test_wsgi_layer_leaves_the_https_redirect_to_django(post, settings):
+    wsgi_get("/posts/edge/")
+    settings.SECURE_SSL_REDIRECT = True
+    # Plain HTTP goes on to Django (whose SecurityMiddleware redirects it).
+    _, headers, _ = wsgi_get("/posts/edge/")
+    assert "X-Page-Cache" not in headers
+    status, headers, _ = wsgi_get("/posts/edge/", HTTP_X_FORWARDED_PROTO="https")
+    assert status == "200 OK" and headers["X-Page-Cache"] == "hit"
