@@ -25,7 +25,12 @@ urlpatterns = [
     path("", include("posts.urls")),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
+if settings.SERVE_MEDIA:
+    from django.urls import re_path
+    from django.views.static import serve
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+    # Uploaded covers and avatars, for single-host setups (`make run`). Behind a
+    # CDN or object storage, set SERVE_MEDIA=false and serve MEDIA_ROOT there.
+    urlpatterns += [
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT}),
+    ]
