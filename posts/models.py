@@ -83,7 +83,7 @@ class Post(models.Model):
         help_text="A future time schedules the post; it goes live by itself then.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
     canonical_url = models.URLField(
         max_length=500,
         blank=True,
