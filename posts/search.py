@@ -2,7 +2,7 @@
 
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from posts.models import Post
 
@@ -45,7 +45,9 @@ def search_posts(query: str) -> QuerySet:
         q = SearchQuery(query, search_type="websearch", config=CONFIG)
         return (
             posts.filter(search_vector=q)
-            .annotate(rank=SearchRank("search_vector", q))
+            # F(): rank the stored, weighted vector (a plain string would be
+            # re-parsed as text, losing the A/B/C weights).
+            .annotate(rank=SearchRank(F("search_vector"), q))
             .order_by("-rank", "-published_at", "-pk")
         )
     words = query.split()

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.contrib.postgres.search import SearchHeadline, SearchQuery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
 
 from posts import search
 from posts.models import Post, PostTag, Series, Tag
@@ -104,9 +104,6 @@ def search_results(query: str) -> QuerySet[Post]:
     if search.is_postgres():
         ts_query = SearchQuery(query, search_type="websearch", config=search.CONFIG)
         results = results.annotate(
-            # search_posts() ranks SearchVector("search_vector"), which re-parses the
-            # stored vector as text and loses its A/B/C weights; rank the stored one.
-            rank=SearchRank(F("search_vector"), ts_query),
             snippet=SearchHeadline(
                 "body",
                 ts_query,

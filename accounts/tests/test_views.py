@@ -11,15 +11,6 @@ from posts.tests.factories import PostFactory, TagFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    """Pages use {% static %}; the manifest storage needs collectstatic, which tests skip."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def html(response) -> str:
     return response.content.decode()
 
