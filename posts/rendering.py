@@ -34,6 +34,7 @@ ALLOWED_ATTRIBUTES = {
 }
 _TABLE = re.compile(r"<table>(.*?)</table>", re.S)
 _TAGS = re.compile(r"<[^>]+>")
+_PRE = re.compile(r"<pre(\s|>)")
 _H1 = re.compile(r"<(/?)h1\b", re.I)
 
 
@@ -66,8 +67,10 @@ def sanitize_html(dirty: str) -> str:
         strip_comments=True,
         filter_style_properties={"text-align"},
     )
-    # Wide tables scroll inside their own box on small screens.
-    return _TABLE.sub(r'<div class="table-scroll"><table>\1</table></div>', clean)
+    # Wide tables and code scroll inside their own box; tabindex lets keyboard
+    # users scroll them too.
+    clean = _PRE.sub(r'<pre tabindex="0"\1', clean)
+    return _TABLE.sub(r'<div class="table-scroll" tabindex="0"><table>\1</table></div>', clean)
 
 
 def render_markdown(source: str) -> str:

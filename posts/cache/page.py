@@ -65,10 +65,15 @@ def is_cacheable(environ: dict) -> bool:
     )
 
 
+# Part of every key: bump it when the stored format changes, so a deploy never
+# reads the previous release's entries.
+FORMAT = "v2"
+
+
 def key(environ: dict) -> str:
     query = environ.get("QUERY_STRING", "")
     path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "/")
-    return f"{path}?{query}" if query else path
+    return f"{FORMAT}:{path}?{query}" if query else f"{FORMAT}:{path}"
 
 
 def pack(*, ttl: int, status: int, headers: list[tuple[str, str]], body: bytes) -> bytes:
@@ -81,7 +86,10 @@ def unpack(payload: bytes) -> Stored | None:
 
     Redis expires entries too; checking here as well keeps the expiry exact
     under clock-frozen tests and across hosts whose Redis clocks drift."""
-    expires, status, headers, body = pickle.loads(payload)  # noqa: S301 - written only by us
+    try:
+        expires, status, headers, body = pickle.loads(payload)  # noqa: S301 - written only by us
+    except (pickle.UnpicklingError, ValueError, TypeError, EOFError):
+        return None  # an entry from an older format: render afresh
     if time.time() >= expires:
         return None
     return Stored(status, headers, body)

@@ -91,3 +91,16 @@ def test_wsgi_layer_leaves_the_https_redirect_to_django(post, settings):
     assert "X-Page-Cache" not in headers
     status, headers, _ = wsgi_get("/posts/edge/", HTTP_X_FORWARDED_PROTO="https")
     assert status == "200 OK" and headers["X-Page-Cache"] == "hit"
+
+
+def test_an_unreadable_stored_entry_is_treated_as_a_miss(post):
+    from posts.cache import page
+    from posts.cache.store import get_store
+
+    environ: dict = {}
+    setup_testing_defaults(environ)
+    environ.update(PATH_INFO="/posts/edge/", QUERY_STRING="")
+    get_store().set(page.key(environ), b"not a pickle", tags={"posts"}, ttl=60, token=10**9)
+    status, _, body = wsgi_get("/posts/edge/")
+    assert status == "200 OK"
+    assert "Served from the edge" in body.decode()

@@ -5,13 +5,13 @@ from posts.rendering import reading_minutes, render_body, render_markdown, sanit
 
 def test_code_fences_are_highlighted_with_pygments():
     html = render_markdown("```python\ndef f():\n    return 1\n```")
-    assert '<pre class="highlight"><code class="language-python">' in html
+    assert '<pre tabindex="0" class="highlight"><code class="language-python">' in html
     assert '<span class="k">def</span>' in html
 
 
 def test_tables_render_inside_a_scroll_box():
     html = render_markdown("| a | b |\n| - | - |\n| 1 | 2 |")
-    assert '<div class="table-scroll"><table>' in html
+    assert '<div class="table-scroll" tabindex="0"><table>' in html
     assert "<td>1</td>" in html
 
 
@@ -53,3 +53,13 @@ def test_reading_minutes_counts_words_not_markup():
     html = render_markdown("<b>bold</b> " * 231)
     assert reading_minutes(html) == 2
     assert reading_minutes("") == 1
+
+
+def test_scrollable_code_and_tables_are_keyboard_focusable():
+    html = render_markdown("```python\nx = 1\n```\n\n| a |\n| - |\n| 1 |\n\n    indented code")
+    assert html.count('<pre tabindex="0"') == 2
+    assert '<div class="table-scroll" tabindex="0">' in html
+
+
+def test_authors_cannot_inject_their_own_tabindex():
+    assert "tabindex" not in render_markdown('<p tabindex="5">x</p>')

@@ -16,7 +16,7 @@ def test_seed_demo_creates_realistic_content():
     assert Post.objects.count() == 12
     assert Post.objects.public().count() == 11  # the last one is a draft
     post = Post.objects.public().latest_first().first()
-    assert '<pre class="highlight">' in post.body_html
+    assert '<pre tabindex="0" class="highlight">' in post.body_html
     assert "<table>" in post.body_html
     assert post.authorships.exists() and post.post_tags.filter(is_primary=True).count() == 1
     author = AuthorProfile.objects.get(handle="ada")
