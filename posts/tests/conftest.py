@@ -4,13 +4,8 @@ import os
 
 import pytest
 
-PLAIN_STATIC = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
-
-
-@pytest.fixture(autouse=True)
-def _plain_static_storage(settings):
-    """Pages use {% static %}; the manifest storage needs collectstatic, which tests skip."""
-    settings.STORAGES = {**settings.STORAGES, "staticfiles": PLAIN_STATIC}
+# Tests use plain static storage (STATICFILES_BACKEND in pytest.ini): the
+# manifest storage would need collectstatic first.
 
 
 @pytest.fixture
