@@ -187,7 +187,7 @@ def test_post_page_shows_title_summary_byline_in_order_and_tags_with_primary(cli
     assert 'class="tag tag--primary" href="/tags/engines/"' in body
     assert "(primary tag)" in body
     assert article.body_html in body
-    assert '<div class="table-scroll">' in body
+    assert '<div class="table-scroll" tabindex="0">' in body
     assert 'class="highlight"' in body
 
 
