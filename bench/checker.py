@@ -26,6 +26,16 @@ def fetch(url: str) -> tuple[int, str, str]:
         return 0, "", str(exc)
 
 
+def classify(status: int, text: str, old_title: str, new_title: str) -> str:
+    """error, stale (old title shown), fresh (new title, not the old) or absent."""
+    new, old = html.escape(new_title), html.escape(old_title)
+    if status != 200:
+        return "error"
+    if old in text:
+        return "stale"
+    return "fresh" if new in text else "absent"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--base", required=True, help="http://127.0.0.1:PORT")
@@ -44,23 +54,16 @@ def main() -> None:
             urls["tag"] = f"/tags/{edit['tag']}/"
         if edit.get("author"):
             urls["author"] = f"/authors/{edit['author']}/"
-        new, old = html.escape(edit["new"]), html.escape(edit["old"])
         for kind, path in urls.items():
             status, cache, text = fetch(args.base + path)
             s = summary[kind]
             if status == 404 and kind in ("tag", "author"):
                 continue  # page not built yet: nothing to check
             s["checked"] += 1
-            if status != 200:
-                s["errors"] += 1
-            elif old in text:
-                s["stale"] += 1
-                if len(stale_examples) < 10:
-                    stale_examples.append({"edit": edit["n"], "page": path, "x_page_cache": cache})
-            elif new in text:
-                s["fresh"] += 1
-            else:
-                s["absent"] += 1
+            verdict = classify(status, text, edit["old"], edit["new"])
+            s["errors" if verdict == "error" else verdict] += 1
+            if verdict == "stale" and len(stale_examples) < 10:
+                stale_examples.append({"edit": edit["n"], "page": path, "x_page_cache": cache})
         lags.append((time.perf_counter() - t0) * 1000)
     result = {
         "edits": edits,

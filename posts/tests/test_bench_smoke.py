@@ -1,0 +1,64 @@
+"""The benchmark's own logic (bench/): what it counts as stale, how it reads wrk,
+and that a run without responses is reported as a failure. No servers needed."""
+
+from bench.checker import classify
+from bench.page_timings import percentile
+from bench.report import build, parse_wrk
+
+WRK_OK = (
+    'WRKJSON {"requests":20000,"duration_us":10000000,"bytes":1,"p50_us":9000,"p90_us":12000,'
+    '"p99_us":18000,"max_us":30000,"mean_us":9500.0,"connect_errors":0,"read_errors":0,'
+    '"write_errors":0,"status_errors":0,"timeouts":0}\n'
+)
+WRK_NOTHING = WRK_OK.replace('"requests":20000', '"requests":0').replace(
+    '"read_errors":0', '"read_errors":4681'
+)
+
+
+def test_old_title_on_the_page_is_stale_even_next_to_the_new_one():
+    page = "<h1>Bench edit 1 #0002</h1><li>Bench edit 1 #0001</li>"
+    assert classify(200, page, "Bench edit 1 #0001", "Bench edit 1 #0002") == "stale"
+    assert classify(200, page, "Gone", "Bench edit 1 #0002") == "fresh"
+    assert classify(200, "<p>other posts</p>", "Old", "New") == "absent"
+    assert classify(503, page, "Old", "New") == "error"
+
+
+def test_titles_are_compared_as_the_template_escapes_them():
+    assert classify(200, "<h1>Don&#x27;t cache me</h1>", "Old", "Don't cache me") == "fresh"
+
+
+def test_percentile_is_nearest_rank():
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 50) == 50.0
+    assert percentile(values, 95) == 95.0
+    assert percentile([7.0], 99) == 7.0
+
+
+def test_parse_wrk_reads_the_json_line_and_derives_requests_per_second(tmp_path):
+    out = tmp_path / "wrk-hit.txt"
+    out.write_text("Running 10s test @ http://127.0.0.1:1/\n" + WRK_OK)
+    data = parse_wrk(out)
+    assert data["rps"] == 2000.0
+    assert data["p99_us"] == 18000
+    assert data["errors"] == 0
+    assert parse_wrk(tmp_path / "missing.txt") is None
+
+
+def test_report_ratios_and_a_hit_case_without_responses_fails_its_target(tmp_path):
+    (tmp_path / "params").write_text("seed_s=120.5\npage_bytes=30000\npost_slug=demo-0\n")
+    (tmp_path / "cases.tsv").write_text(
+        "name\tlabel\turl\tstatus\tcache\trhits\trmisses\n"
+        "nginx\t(1) nginx\thttp://127.0.0.1:1/post.html\t200\t\t0\t0\n"
+        "bare\t(2) bare\thttp://127.0.0.1:2/\t200\t\t0\t0\n"
+        "hit\t(3) hit\thttp://127.0.0.1:3/posts/demo-0/\t200\thit\t4681\t0\n"
+        "tag\t(5) tag\thttp://127.0.0.1:4/tags/x/\t404\t\t\t\n"
+    )
+    (tmp_path / "wrk-nginx.txt").write_text(WRK_OK.replace('"requests":20000', '"requests":400000'))
+    (tmp_path / "wrk-bare.txt").write_text(WRK_OK)
+    (tmp_path / "wrk-hit.txt").write_text(WRK_NOTHING)
+    report = build(tmp_path)
+    assert "| (2) bare | 2,000 | 9.00 | 18.00 | 0.050 | 1.000 | 0 |  |" in report
+    assert "no responses (4681 socket/status errors)" in report
+    assert "`http://127.0.0.1:4/tags/x/` answered 404" in report
+    assert "| cache hit >= 0.8x floor | - | **NO** |" in report
+    assert "| seeding < 300 s | 120.5 s | yes |" in report
