@@ -99,10 +99,7 @@ createdb -h 127.0.0.1 -p "$PGPORT" -U postgres blogsite
 t=$(now)
 "$PY" manage.py migrate --noinput -v0
 MIGRATE_S=$(elapsed "$t")
-# bench/seed.py is seed_demo with its search-vector step done once per distinct body
-# (same vectors; seed_demo alone took 361 s for 100k on a loaded 2-core machine).
-# BENCH_SEED=demo times plain seed_demo.
-if [ "${BENCH_SEED:-fast}" = demo ]; then SEEDER=(manage.py seed_demo); else SEEDER=(-m bench.seed); fi
+SEEDER=(manage.py seed_demo)
 log "${SEEDER[*]} --posts $POSTS --authors $AUTHORS --tags $TAGS"
 t=$(now)
 "$PY" "${SEEDER[@]}" --posts "$POSTS" --authors "$AUTHORS" --tags "$TAGS"

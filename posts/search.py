@@ -13,7 +13,7 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-# Title A, tag names B, summary B, body C. One statement serves one post or all of them.
+# Title A, tag names B, summary B, body C.
 _UPDATE_SQL = """
 UPDATE posts_post p SET search_vector =
     setweight(to_tsvector(%(cfg)s, coalesce(p.title, '')), 'A')
@@ -22,6 +22,25 @@ UPDATE posts_post p SET search_vector =
         JOIN posts_tag t ON t.id = pt.tag_id WHERE pt.post_id = p.id), '')), 'B')
  || setweight(to_tsvector(%(cfg)s, coalesce(p.summary, '')), 'B')
  || setweight(to_tsvector(%(cfg)s, coalesce(p.body, '')), 'C')
+ WHERE p.id = ANY(%(ids)s)
+"""
+# The same vectors for every post at once (seeding, imports): each distinct body
+# is parsed once and tag names are aggregated in one pass, not once per row.
+_UPDATE_ALL_SQL = """
+WITH bodies AS (
+    SELECT body, setweight(to_tsvector(%(cfg)s, coalesce(body, '')), 'C') AS v
+      FROM (SELECT DISTINCT body FROM posts_post) d
+), names AS (
+    SELECT pt.post_id, string_agg(t.name, ' ') AS names
+      FROM posts_posttag pt JOIN posts_tag t ON t.id = pt.tag_id GROUP BY pt.post_id
+)
+UPDATE posts_post p SET search_vector =
+    setweight(to_tsvector(%(cfg)s, coalesce(p.title, '')), 'A')
+ || setweight(to_tsvector(%(cfg)s, coalesce(n.names, '')), 'B')
+ || setweight(to_tsvector(%(cfg)s, coalesce(p.summary, '')), 'B')
+ || b.v
+  FROM bodies b, posts_post p2 LEFT JOIN names n ON n.post_id = p2.id
+ WHERE p2.id = p.id AND b.body IS NOT DISTINCT FROM p.body
 """
 
 
@@ -31,11 +50,9 @@ def update_search_vectors(post_ids=None) -> None:
         return
     with connection.cursor() as cursor:
         if post_ids is None:
-            cursor.execute(_UPDATE_SQL, {"cfg": CONFIG})
+            cursor.execute(_UPDATE_ALL_SQL, {"cfg": CONFIG})
         elif post_ids:
-            cursor.execute(
-                _UPDATE_SQL + " WHERE p.id = ANY(%(ids)s)", {"cfg": CONFIG, "ids": list(post_ids)}
-            )
+            cursor.execute(_UPDATE_SQL, {"cfg": CONFIG, "ids": list(post_ids)})
 
 
 def search_posts(query: str) -> QuerySet:

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 BYPASS_PREFIXES = ("/admin/", "/static/", "/media/", "/healthz", "/readyz")
 # Response headers never repeated from a stored copy.
-NOT_STORED = {"set-cookie", "x-page-cache"}
+NOT_STORED = {"set-cookie", "x-page-cache", "content-length"}
 NOT_MODIFIED_KEEPS = {"etag", "last-modified", "cache-control", "vary", "cache-tag"}
 
 
@@ -129,4 +129,5 @@ def answer(environ: dict, stored: Stored, label: str) -> Stored:
         kept = [(k, v) for k, v in stored.headers if k.lower() in NOT_MODIFIED_KEEPS]
         return Stored(304, [*kept, ("X-Page-Cache", label)], b"")
     body = b"" if environ["REQUEST_METHOD"] == "HEAD" else stored.body
-    return Stored(stored.status, [*stored.headers, ("X-Page-Cache", label)], body)
+    headers = [*stored.headers, ("Content-Length", str(len(stored.body))), ("X-Page-Cache", label)]
+    return Stored(stored.status, headers, body)

@@ -22,7 +22,6 @@ class PageCacheWSGI:
             stored, token = page.lookup(environ)
             if stored is not None:
                 status, headers, body = page.answer(environ, stored, "hit")
-                headers = [*headers, ("Content-Length", str(len(body)))]
                 start_response(_REASONS[status], headers)
                 return [body]
             environ[ENVIRON_GENERATION] = token

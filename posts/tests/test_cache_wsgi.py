@@ -104,3 +104,16 @@ def test_an_unreadable_stored_entry_is_treated_as_a_miss(post):
     status, _, body = wsgi_get("/posts/edge/")
     assert status == "200 OK"
     assert "Served from the edge" in body.decode()
+
+
+def test_wsgi_hits_send_each_header_once(post):
+    environ: dict = {}
+    setup_testing_defaults(environ)
+    environ.update(PATH_INFO="/posts/edge/", QUERY_STRING="")
+    sent: list = []
+    for _ in range(2):
+        sent.clear()
+        b"".join(application(dict(environ), lambda status, headers: sent.extend(headers)))
+    names = [name.lower() for name, _ in sent]
+    assert ("x-page-cache", "hit") in [(n.lower(), v) for n, v in sent]
+    assert len(names) == len(set(names)), names
