@@ -14,22 +14,6 @@ class User(AbstractUser):
         ordering = ["username"]
 
 
-class AuthorProfileQuerySet(models.QuerySet):
-    def with_public_post_counts(self):
-        from posts.models import Post
-
-        public = Post.objects.public().filter(authorships__author=models.OuterRef("pk"))
-        return self.annotate(
-            public_post_count=models.Subquery(
-                public.order_by()
-                .values("authorships__author")
-                .annotate(n=models.Count("pk"))
-                .values("n")[:1],
-                output_field=models.IntegerField(),
-            )
-        )
-
-
 class AuthorProfile(models.Model):
     """The public face of an author: the byline, the author page, the feed."""
 
@@ -57,11 +41,12 @@ class AuthorProfile(models.Model):
     mastodon = models.URLField(blank=True, help_text="Full profile URL.")
     github = models.CharField(max_length=60, blank=True, help_text="GitHub username.")
     linkedin = models.URLField(blank=True)
+    # Published posts, scheduled ones included (posts.counts keeps it current).
+    published_post_count = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["bio_html"])
-    objects = AuthorProfileQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["bio_html", "published_post_count"])
 
     class Meta:
         ordering = ["display_name", "pk"]

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Q, QuerySet
 
-from posts import search
-from posts.models import Post, PostTag, Series, Tag
+from posts import counts, search
+from posts.models import Authorship, Post, PostTag, Series, Tag
 
 # What a link to a post (prev/next, series nav) needs; no bodies.
 LINK_FIELDS = ("id", "title", "slug", "published_at", "series_order", "reading_minutes")
@@ -120,29 +120,14 @@ def search_results(query: str) -> QuerySet[Post]:
 
 
 def tags_with_public_counts() -> QuerySet[Tag]:
-    """Tags that have public posts, A to Z, each with `public_post_count`.
-
-    EXISTS and a correlated count (evaluated only for the rows of the page) rather
-    than a GROUP BY over every post: the index stays cheap on a large archive.
-    """
-    public_rows = PostTag.objects.filter(
-        tag=OuterRef("pk"), post__in=Post.objects.public().values("pk")
-    )
-    count = public_rows.order_by().values("tag").annotate(n=Count("pk")).values("n")[:1]
-    return (
-        Tag.objects.filter(Exists(public_rows))
-        .annotate(public_post_count=Subquery(count, output_field=IntegerField()))
-        .order_by("name", "pk")
-    )
+    """Tags that have public posts, A to Z, each with `public_post_count` (stored counts)."""
+    return counts.with_public_counts(Tag.objects.all(), PostTag, "tag").order_by("name", "pk")
 
 
 def authors_with_public_posts():
     """Authors with at least one public post, by name, each with `public_post_count`."""
     from accounts.models import AuthorProfile
 
-    public = Post.objects.public().filter(authorships__author=OuterRef("pk"))
-    return (
-        AuthorProfile.objects.filter(Exists(public))
-        .with_public_post_counts()
-        .order_by("display_name", "pk")
+    return counts.with_public_counts(AuthorProfile.objects.all(), Authorship, "author").order_by(
+        "display_name", "pk"
     )

@@ -10,7 +10,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_sa
 from django.dispatch import receiver
 
 from accounts.models import AuthorProfile, User
-from posts import search, slugs
+from posts import counts, search, slugs
 from posts.cache import tags as cache_tags
 from posts.cache.store import invalidate
 from posts.models import Authorship, Post, PostTag, Series, SlugHistory, Tag
@@ -49,6 +49,8 @@ def post_saved(sender, instance: Post, created: bool, raw=False, **kwargs) -> No
     if created or before != now:
         # Membership or order of the public listings changed.
         tags.add(cache_tags.POSTS)
+        if not created and before and before["status"] != now["status"]:
+            counts.refresh_counts_for_post(instance.pk)
         for series_id in {now["series_id"], (before or {}).get("series_id")} - {None}:
             tags.add(cache_tags.series(series_id))
     elif instance.series_id:
@@ -72,6 +74,7 @@ def post_deleted(sender, instance: Post, **kwargs) -> None:
 def authorship_changed(sender, instance: Authorship, raw=False, **kwargs) -> None:
     if raw:
         return
+    counts.refresh_author_counts([instance.author_id])
     invalidate_on_commit(
         cache_tags.post(instance.post_id), cache_tags.author(instance.author_id), cache_tags.AUTHORS
     )
@@ -83,6 +86,7 @@ def post_tag_changed(sender, instance: PostTag, raw=False, **kwargs) -> None:
     if raw:
         return
     search.update_search_vectors([instance.post_id])
+    counts.refresh_tag_counts([instance.tag_id])
     invalidate_on_commit(
         cache_tags.post(instance.post_id), cache_tags.tag(instance.tag_id), cache_tags.TAGS
     )
@@ -104,11 +108,15 @@ def through_bulk_changed(sender, instance, action, reverse, model, pk_set, **kwa
     if "tag" in other:
         tags |= {cache_tags.tag(pk) for pk in other["tag"]} | {cache_tags.TAGS}
         search.update_search_vectors(list(post_ids))
+        counts.refresh_tag_counts(other["tag"])
     else:
         tags |= {cache_tags.author(pk) for pk in other["author"]} | {cache_tags.AUTHORS}
+        counts.refresh_author_counts(other["author"])
     if action == "post_clear":
-        # Which rows went is no longer known: drop the listings too.
+        # Which rows went is no longer known: drop the listings and recount all.
         tags |= {cache_tags.POSTS}
+        counts.refresh_tag_counts()
+        counts.refresh_author_counts()
     invalidate_on_commit(*tags)
 
 

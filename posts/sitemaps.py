@@ -24,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuthorProfile
+from posts import selectors
 from posts.cache import tags as cache_tags
 from posts.models import Post, Series, Tag
 
@@ -108,18 +109,27 @@ class _ListingSitemap(SiteUrlSitemap):
         return obj.sitemap_lastmod
 
 
-class TagSitemap(_ListingSitemap):
-    posts_path = "tag_posts__post__"
+class _CountedSitemap(SiteUrlSitemap):
+    """Tags and authors with public posts, from their stored counts (no row counting).
 
-    def base_queryset(self) -> QuerySet[Tag]:
-        return Tag.objects.only("pk", "slug", "updated_at")
+    No lastmod: it would have to aggregate every post of every tag or author.
+    """
+
+    changefreq = "daily"
+    priority = 0.5
+
+    def items(self) -> QuerySet:
+        raise NotImplementedError
 
 
-class AuthorSitemap(_ListingSitemap):
-    posts_path = "authorships__post__"
+class TagSitemap(_CountedSitemap):
+    def items(self) -> QuerySet[Tag]:
+        return selectors.tags_with_public_counts().only("pk", "slug").order_by("pk")
 
-    def base_queryset(self) -> QuerySet[AuthorProfile]:
-        return AuthorProfile.objects.only("pk", "handle", "updated_at")
+
+class AuthorSitemap(_CountedSitemap):
+    def items(self) -> QuerySet[AuthorProfile]:
+        return selectors.authors_with_public_posts().only("pk", "handle").order_by("pk")
 
 
 class SeriesSitemap(_ListingSitemap):

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import AuthorProfile
 from accounts.tests.factories import AuthorFactory, UserFactory
+from posts import counts
 from posts.cache.store import purge
 from posts.models import Authorship, Post, PostTag, Series, Tag
 from posts.rendering import reading_minutes, render_markdown
@@ -165,4 +166,7 @@ class Command(BaseCommand):
         Authorship.objects.bulk_create(authorships, batch_size=5000)
         PostTag.objects.bulk_create(post_tags, batch_size=5000)
         update_search_vectors(None if len(posts) > 1000 else [p.pk for p in posts])
+        # Bulk inserts send no signals: recount what the signals would have.
+        counts.refresh_tag_counts()
+        counts.refresh_author_counts()
         return len(posts)

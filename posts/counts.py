@@ -1,0 +1,61 @@
+"""Stored post counts for tags and authors, so index pages never count rows.
+
+`published_post_count` includes scheduled posts: a post going live needs no
+write. Readers get `public_post_count` = stored count minus that object's
+scheduled posts, which are few and found through the listing index.
+"""
+
+from collections import Counter
+from collections.abc import Iterable
+
+from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
+
+from posts.models import Authorship, Post, PostTag, Tag
+
+
+def _recount(model, through, fk: str, ids: Iterable[int] | None) -> None:
+    rows = (
+        through.objects.filter(**{fk: OuterRef("pk")}, post__status=Post.Status.PUBLISHED)
+        .order_by()
+        .values(fk)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    qs = model.objects.all() if ids is None else model.objects.filter(pk__in=set(ids))
+    qs.update(published_post_count=Coalesce(Subquery(rows, output_field=IntegerField()), 0))
+
+
+def refresh_tag_counts(tag_ids: Iterable[int] | None = None) -> None:
+    """Recount the given tags (None: all of them)."""
+    _recount(Tag, PostTag, "tag", tag_ids)
+
+
+def refresh_author_counts(author_ids: Iterable[int] | None = None) -> None:
+    from accounts.models import AuthorProfile
+
+    _recount(AuthorProfile, Authorship, "author", author_ids)
+
+
+def refresh_counts_for_post(post_id: int) -> None:
+    refresh_tag_counts(PostTag.objects.filter(post_id=post_id).values_list("tag_id", flat=True))
+    refresh_author_counts(
+        Authorship.objects.filter(post_id=post_id).values_list("author_id", flat=True)
+    )
+
+
+def with_public_counts(queryset: QuerySet, through, fk: str) -> QuerySet:
+    """Objects with at least one public post, annotated with `public_post_count`."""
+    scheduled = Counter(
+        through.objects.filter(post__in=Post.objects.scheduled().values("pk")).values_list(
+            f"{fk}_id", flat=True
+        )
+    )
+    public = F("published_post_count")
+    if scheduled:
+        public = public - Case(
+            *(When(pk=pk, then=n) for pk, n in scheduled.items()),
+            default=0,
+            output_field=IntegerField(),
+        )
+    return queryset.annotate(public_post_count=public).filter(public_post_count__gt=0)
