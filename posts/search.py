@@ -7,6 +7,8 @@ from django.db.models import F, Q, QuerySet
 from posts.models import Post
 
 CONFIG = "english"
+# How many of the newest matching posts a search ranks.
+RANKED_MATCHES = 500
 
 
 def is_postgres() -> bool:
@@ -60,8 +62,11 @@ def search_posts(query: str) -> QuerySet:
     posts = Post.objects.public()
     if is_postgres():
         q = SearchQuery(query, search_type="websearch", config=CONFIG)
+        # Rank the newest matches only: a word in every post would otherwise make
+        # each search rank the whole archive.
+        newest = posts.filter(search_vector=q).latest_first().values("pk")[:RANKED_MATCHES]
         return (
-            posts.filter(search_vector=q)
+            Post.objects.filter(pk__in=newest)
             # F(): rank the stored, weighted vector (a plain string would be
             # re-parsed as text, losing the A/B/C weights).
             .annotate(rank=SearchRank(F("search_vector"), q))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
 from posts import counts, search
 from posts.models import Authorship, Post, PostTag, Series, Tag
@@ -55,42 +55,58 @@ def series_nav(post: Post) -> list[Post]:
 
 
 def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
-    """(older, newer) neighbours of `post` among public posts, by publication time."""
+    """(older, newer) neighbours of `post` among public posts, by publication time.
+
+    Each is a range on the listing index that stops at the first row: `<=`/`>=`
+    with the tie excluded, rather than an OR the planner cannot use as a range.
+    """
     if post.published_at is None or not post.is_public:
         return None, None
     at, pk = post.published_at, post.pk
     public = Post.objects.public().only(*LINK_FIELDS)
     older = (
-        public.filter(Q(published_at__lt=at) | Q(published_at=at, pk__lt=pk))
+        public.filter(published_at__lte=at)
+        .exclude(published_at=at, pk__gte=pk)
         .order_by("-published_at", "-pk")
         .first()
     )
     newer = (
-        public.filter(Q(published_at__gt=at) | Q(published_at=at, pk__gt=pk))
+        public.filter(published_at__gte=at)
+        .exclude(published_at=at, pk__lte=pk)
         .order_by("published_at", "pk")
         .first()
     )
     return older, newer
 
 
+# Related posts are picked among this many candidates with the most shared tags
+# (ties: newest first), counted on the through table alone.
+RELATED_CANDIDATES = 24
+
+
 def related_posts(post: Post, limit: int = 3) -> list[Post]:
     """Public posts sharing the most tags with `post`, then the most recent.
 
-    One query finds them (the tag filter and the count share one join); their card
-    data follows in the usual two prefetches. Reads `post.post_tags`, prefetched.
+    The counting runs on PostTag alone (its (tag, post) index, no join to posts),
+    so it costs the same on a big archive; card data follows for the few winners.
+    Reads `post.post_tags`, prefetched.
     """
     tag_ids = [pt.tag_id for pt in post.post_tags.all()]
     if not tag_ids:
         return []
-    return list(
-        Post.objects.public()
-        .exclude(pk=post.pk)
-        .filter(post_tags__tag_id__in=tag_ids)
-        .annotate(shared_tags=Count("post_tags"))
-        .order_by("-shared_tags", "-published_at", "-pk")
-        .defer(*HEAVY_FIELDS)
-        .with_card_data()[:limit]
+    shared = dict(
+        PostTag.objects.filter(tag_id__in=tag_ids)
+        .exclude(post_id=post.pk)
+        .values("post_id")
+        .annotate(n=Count("*"))  # COUNT(*): an index-only scan, no heap reads
+        .order_by("-n", "-post_id")
+        .values_list("post_id", "n")[:RELATED_CANDIDATES]
     )
+    dated = Post.objects.public().filter(pk__in=shared).values_list("pk", "published_at")
+    winners = [pk for pk, at in sorted(dated, key=lambda r: (shared[r[0]], r[1], r[0]))][::-1]
+    winners = winners[:limit]
+    cards = Post.objects.filter(pk__in=winners).defer(*HEAVY_FIELDS).with_card_data().in_bulk()
+    return [cards[pk] for pk in winners]
 
 
 # ts_headline marks matches with these; the template escapes the text, then turns
