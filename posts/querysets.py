@@ -2,6 +2,13 @@ from django.db import models
 from django.db.models import Prefetch
 from django.utils import timezone
 
+# What bylines and tag chips show; bios and descriptions stay in the database.
+CARD_AUTHORSHIP_FIELDS = (
+    "post_id", "position", "role", "author__user_id", "author__handle",
+    "author__display_name", "author__tagline", "author__avatar", "author__avatar_alt",
+)  # fmt: skip
+CARD_TAG_FIELDS = ("post_id", "position", "is_primary", "tag__name", "tag__slug")
+
 
 class PostQuerySet(models.QuerySet):
     def public(self):
@@ -27,10 +34,14 @@ class PostQuerySet(models.QuerySet):
         return self.select_related("series").prefetch_related(
             Prefetch(
                 "authorships",
-                queryset=Authorship.objects.select_related("author").order_by("position", "pk"),
+                queryset=Authorship.objects.select_related("author")
+                .only(*CARD_AUTHORSHIP_FIELDS)
+                .order_by("position", "pk"),
             ),
             Prefetch(
                 "post_tags",
-                queryset=PostTag.objects.select_related("tag").order_by("position", "pk"),
+                queryset=PostTag.objects.select_related("tag")
+                .only(*CARD_TAG_FIELDS)
+                .order_by("position", "pk"),
             ),
         )
