@@ -84,7 +84,7 @@ wait_http() { # url: up to 30 s for a server to answer
   return 1
 }
 
-export DJANGO_SETTINGS_MODULE=bench.settings BENCH_STATIC_ROOT="$WORK/static"
+export DJANGO_SETTINGS_MODULE=blogsite.settings STATIC_ROOT="$WORK/static"
 SECRET_KEY="bench-$(python3 -c 'import secrets; print(secrets.token_urlsafe(40))')"
 export SECRET_KEY DEBUG=false ALLOWED_HOSTS=127.0.0.1 LOG_LEVEL=WARNING
 export WEB_CONCURRENCY=2 GUNICORN_LOGLEVEL=warning
