@@ -72,6 +72,8 @@ class AuthorProfile(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         self.bio_html = render_markdown(self.bio)
+        if self.pk:  # an instance loaded earlier may hold a stale count
+            self.published_post_count = self.authorships.filter(post__status="published").count()
         super().save(*args, **kwargs)
 
     @property

@@ -31,6 +31,11 @@ class Tag(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("posts:tag_detail", kwargs={"slug": self.slug})
 
+    def save(self, *args, **kwargs) -> None:
+        if self.pk:  # an instance loaded earlier may hold a stale count
+            self.published_post_count = self.tag_posts.filter(post__status="published").count()
+        super().save(*args, **kwargs)
+
 
 class Series(models.Model):
     title = models.CharField(max_length=200)

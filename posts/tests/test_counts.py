@@ -85,3 +85,13 @@ def test_seed_demo_fills_counts_for_bulk_inserts():
     call_command("seed_demo", posts=12)
     for tag in Tag.objects.all():
         assert tag.published_post_count == tag.tag_posts.filter(post__status="published").count()
+
+
+def test_saving_a_stale_instance_keeps_the_stored_count():
+    tag, author = TagFactory(), AuthorFactory()  # both held with a count of 0
+    PostFactory(tags=[tag], authors=[author])
+    tag.name = "Renamed"
+    tag.save()
+    author.display_name = "Renamed"
+    author.save()
+    assert stored(tag) == 1 and stored(author) == 1
