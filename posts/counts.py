@@ -8,22 +8,26 @@ scheduled posts, which are few and found through the listing index.
 from collections import Counter
 from collections.abc import Iterable
 
-from django.db.models import Case, Count, F, IntegerField, OuterRef, QuerySet, Subquery, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, F, IntegerField, QuerySet, When
 
 from posts.models import Authorship, Post, PostTag, Tag
 
 
 def _recount(model, through, fk: str, ids: Iterable[int] | None) -> None:
-    rows = (
-        through.objects.filter(**{fk: OuterRef("pk")}, post__status=Post.Status.PUBLISHED)
-        .order_by()
-        .values(fk)
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    qs = model.objects.all() if ids is None else model.objects.filter(pk__in=set(ids))
-    qs.update(published_post_count=Coalesce(Subquery(rows, output_field=IntegerField()), 0))
+    # One grouped count and a bulk update: a correlated subquery per row was
+    # planned as a scan per tag straight after a bulk insert (minutes at 100k).
+    rows = through.objects.filter(post__status=Post.Status.PUBLISHED)
+    objects = model.objects.all()
+    if ids is not None:
+        ids = set(ids)
+        rows, objects = rows.filter(**{f"{fk}_id__in": ids}), objects.filter(pk__in=ids)
+    found = dict(rows.order_by().values_list(f"{fk}_id").annotate(n=Count("*")))
+    changed = []
+    for obj in objects.only("pk", "published_post_count"):
+        if obj.published_post_count != found.get(obj.pk, 0):
+            obj.published_post_count = found.get(obj.pk, 0)
+            changed.append(obj)
+    model.objects.bulk_update(changed, ["published_post_count"], batch_size=500)
 
 
 def refresh_tag_counts(tag_ids: Iterable[int] | None = None) -> None:

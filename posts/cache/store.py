@@ -15,6 +15,8 @@ just as exact.
 from __future__ import annotations
 
 import logging
+import os
+import threading
 from functools import cache
 
 from django.conf import settings
@@ -63,6 +65,7 @@ class RedisPageStore:
 
         self.client = client
         self.prefix = prefix
+        self._local = threading.local()
         self.errors = (RedisError, OSError)
         self._store = client.register_script(_STORE_LUA)
         self._invalidate = client.register_script(_INVALIDATE_LUA)
@@ -70,8 +73,26 @@ class RedisPageStore:
     def key(self, path: str) -> str:
         return f"{self.prefix}pg:{path}"
 
+    def _connection(self):
+        """This process's (and thread's) own connection for page reads.
+
+        A hit is one GET; sending it on a held connection skips redis-py's pool,
+        retry and telemetry layers, which cost more than the round trip itself.
+        """
+        held = getattr(self._local, "conn", None)
+        if held is None or held[0] != os.getpid():  # none yet, or inherited over fork
+            held = (os.getpid(), self.client.connection_pool.make_connection())
+            self._local.conn = held
+        return held[1]
+
     def get(self, path: str) -> bytes | None:
-        return self.client.get(self.key(path))
+        conn = self._connection()
+        try:
+            conn.send_command("GET", self.key(path))
+            return conn.read_response()
+        except BaseException:
+            conn.disconnect()  # reconnects on the next call
+            raise
 
     def token(self) -> int:
         return int(self.client.get(f"{self.prefix}gen") or 0)
