@@ -8,7 +8,7 @@ from posts.models import Post
 
 CONFIG = "english"
 # How many of the newest matching posts a search ranks.
-RANKED_MATCHES = 500
+RANKED_MATCHES = 200
 
 
 def is_postgres() -> bool:
