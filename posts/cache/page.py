@@ -9,9 +9,12 @@ from __future__ import annotations
 import logging
 import pickle
 import time
+from functools import cache
 from typing import NamedTuple
 
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import parse_etags
 
@@ -31,38 +34,70 @@ class Stored(NamedTuple):
     body: bytes
 
 
-def _is_secure(environ: dict) -> bool:
-    if settings.SECURE_PROXY_SSL_HEADER:
-        header, secure_value = settings.SECURE_PROXY_SSL_HEADER
+class _Config(NamedTuple):
+    enabled: bool
+    ssl_redirect: bool
+    proxy_ssl_header: tuple[str, str] | None
+    allowed_hosts: list[str]
+    private_cookies: tuple[str, str]
+
+
+@cache
+def _config() -> _Config:
+    """The settings a lookup reads, once per process: every hit checks them."""
+    return _Config(
+        settings.PAGE_CACHE_ENABLED,
+        settings.SECURE_SSL_REDIRECT,
+        settings.SECURE_PROXY_SSL_HEADER,
+        settings.ALLOWED_HOSTS,
+        (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME),
+    )
+
+
+_checked_hosts: dict[str, bool] = {}
+
+
+@receiver(setting_changed)
+def _settings_changed(**kwargs) -> None:
+    _config.cache_clear()
+    _checked_hosts.clear()
+
+
+def _is_secure(environ: dict, config: _Config) -> bool:
+    if config.proxy_ssl_header:
+        header, secure_value = config.proxy_ssl_header
         if header in environ:
             return environ[header].split(",", 1)[0].strip() == secure_value
     return environ.get("wsgi.url_scheme") == "https"
 
 
-def _host_allowed(environ: dict) -> bool:
+def _host_allowed(environ: dict, config: _Config) -> bool:
     host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "")
-    domain, _port = split_domain_port(host)
-    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+    allowed = _checked_hosts.get(host)
+    if allowed is None:
+        domain, _port = split_domain_port(host)
+        allowed = bool(domain) and validate_host(domain, config.allowed_hosts)
+        if len(_checked_hosts) < 64:  # a handful of real names; never grow unbounded
+            _checked_hosts[host] = allowed
+    return allowed
 
 
 def is_cacheable(environ: dict) -> bool:
     """An anonymous GET/HEAD of a reader URL: the only requests looked up or stored."""
-    if not settings.PAGE_CACHE_ENABLED or environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
+    config = _config()
+    if not config.enabled or environ["REQUEST_METHOD"] not in ("GET", "HEAD"):
         return False
     if environ.get("PATH_INFO", "/").startswith(BYPASS_PREFIXES):
         return False
     # Let Django answer what it would refuse or redirect: bad hosts, plain HTTP.
-    if settings.SECURE_SSL_REDIRECT and not _is_secure(environ):
+    if config.ssl_redirect and not _is_secure(environ, config):
         return False
-    if not _host_allowed(environ):
+    if not _host_allowed(environ, config):
         return False
     # A session or CSRF cookie means someone who may see something personal. A
     # substring test can only err towards bypassing, which is always safe.
     cookies = environ.get("HTTP_COOKIE", "")
-    return not (
-        cookies
-        and (settings.SESSION_COOKIE_NAME in cookies or settings.CSRF_COOKIE_NAME in cookies)
-    )
+    return not (cookies and any(name in cookies for name in config.private_cookies))
 
 
 # Part of every key: bump it when the stored format changes, so a deploy never
