@@ -66,7 +66,15 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 log() { printf '\n== %s (%ss)\n' "$*" "$(($(date +%s) - RUN_START))"; }
-free_port() { python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])'; }
+free_port() { # a free port not handed out earlier in this run (the kernel may repeat one)
+  local p
+  while :; do
+    p=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+    grep -qx "$p" "$WORK/ports" 2>/dev/null || break
+  done
+  echo "$p" >>"$WORK/ports"
+  echo "$p"
+}
 now() { date +%s.%N; }
 elapsed() { python3 -c "print(round($(now) - $1, 1))"; }
 status_of() { curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$1" || echo 000; }
