@@ -21,17 +21,9 @@ from urllib.parse import quote, urljoin, urlsplit
 from playwright.sync_api import Page, sync_playwright
 
 ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-# The same flags as the browser tests (posts/tests/conftest.py): root, no GPU, no network chatter.
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+sys.path.insert(0, str(ROOT))
+from posts.tests.browser import CHROMIUM, CHROMIUM_ARGS  # noqa: E402 - needs ROOT on the path
+
 WIDTHS = (390, 1280)
 PATTERNS = {
     "post": re.compile(r"^/posts/[\w-]+/$"),

@@ -4,6 +4,8 @@ import os
 
 import pytest
 
+from posts.tests.browser import CHROMIUM, CHROMIUM_ARGS
+
 # Tests use plain static storage (STATICFILES_BACKEND in pytest.ini): the
 # manifest storage would need collectstatic first.
 
@@ -15,19 +17,6 @@ def no_page_cache(settings):
 
 
 # --- Browser tests (pytest-playwright) ----------------------------------------------
-# Debian's Chromium, not a Playwright download: nothing can be fetched at test time.
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",  # runs as root in a container
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {
