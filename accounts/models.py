@@ -1,9 +1,9 @@
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from posts.links import slug_path
 from posts.rendering import render_markdown
 
 
@@ -62,7 +62,7 @@ class AuthorProfile(models.Model):
         return self.display_name
 
     def get_absolute_url(self) -> str:
-        return reverse("accounts:author_detail", kwargs={"handle": self.handle})
+        return slug_path("accounts:author_detail", "handle", self.handle)
 
     def clean(self) -> None:
         if self.avatar and not self.avatar_alt.strip():

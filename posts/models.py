@@ -2,10 +2,10 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from posts.links import slug_path
 from posts.querysets import PostQuerySet
 from posts.rendering import reading_minutes, render_body
 
@@ -29,7 +29,7 @@ class Tag(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("posts:tag_detail", kwargs={"slug": self.slug})
+        return slug_path("posts:tag_detail", "slug", self.slug)
 
     def save(self, *args, **kwargs) -> None:
         if self.pk:  # an instance loaded earlier may hold a stale count
@@ -54,7 +54,7 @@ class Series(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("posts:series_detail", kwargs={"slug": self.slug})
+        return slug_path("posts:series_detail", "slug", self.slug)
 
 
 class Post(models.Model):
@@ -153,7 +153,7 @@ class Post(models.Model):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("posts:post_detail", kwargs={"slug": self.slug})
+        return slug_path("posts:post_detail", "slug", self.slug)
 
     @property
     def is_public(self) -> bool:
