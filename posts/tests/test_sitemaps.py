@@ -107,9 +107,7 @@ def test_series_lastmod_is_the_newest_post_or_the_series_own_edit(client):
     series = SeriesFactory(slug="guide")
     PostFactory(series=series, published_at=timezone.now() - timedelta(days=40))
     newest = PostFactory(series=series, published_at=timezone.now() - timedelta(days=10))
-    type(series).objects.filter(pk=series.pk).update(
-        updated_at=timezone.now() - timedelta(days=20)
-    )
+    type(series).objects.filter(pk=series.pk).update(updated_at=timezone.now() - timedelta(days=20))
 
     assert urlset(client, "/sitemap-series.xml") == {
         f"{SITE}/series/guide/": newest.published_at.date().isoformat()
