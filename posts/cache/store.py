@@ -81,7 +81,9 @@ class RedisPageStore:
         """
         held = getattr(self._local, "conn", None)
         if held is None or held[0] != os.getpid():  # none yet, or inherited over fork
-            held = (os.getpid(), self.client.connection_pool.make_connection())
+            # Outside the pool's accounting: the pool caps how many it creates.
+            pool = self.client.connection_pool
+            held = (os.getpid(), pool.connection_class(**pool.connection_kwargs))
             self._local.conn = held
         return held[1]
 
