@@ -5,6 +5,7 @@ from simple_history.models import HistoricalRecords
 
 from posts.links import slug_path
 from posts.rendering import render_markdown
+from posts.validators import validate_image_size
 
 
 class User(AbstractUser):
@@ -32,7 +33,9 @@ class AuthorProfile(models.Model):
     tagline = models.CharField(max_length=200, blank=True, help_text="One line under the name.")
     bio = models.TextField(blank=True, help_text="Markdown.")
     bio_html = models.TextField(blank=True, editable=False)
-    avatar = models.ImageField(upload_to="avatars/%Y/", blank=True)
+    avatar = models.ImageField(
+        upload_to="avatars/%Y/", blank=True, validators=[validate_image_size]
+    )
     avatar_alt = models.CharField(
         max_length=200, blank=True, help_text="Describe the picture for screen readers."
     )

@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 from posts.links import slug_path
 from posts.querysets import PostQuerySet
 from posts.rendering import reading_minutes, render_body
+from posts.validators import validate_image_size
 
 
 class Tag(models.Model):
@@ -80,7 +81,9 @@ class Post(models.Model):
         max_length=10, choices=BodyFormat.choices, default=BodyFormat.MARKDOWN
     )
     body_html = models.TextField(blank=True, editable=False)
-    cover_image = models.ImageField(upload_to="covers/%Y/", blank=True)
+    cover_image = models.ImageField(
+        upload_to="covers/%Y/", blank=True, validators=[validate_image_size]
+    )
     cover_alt = models.CharField(
         max_length=200, blank=True, help_text="Describe the cover image; required with an image."
     )
