@@ -128,6 +128,7 @@ class Post(models.Model):
     class Meta:
         ordering = ["-published_at", "-pk"]
         get_latest_by = "published_at"
+        permissions = [("edit_any_post", "Can edit, publish and delete any author's post")]
         indexes = [
             models.Index(fields=["status", "-published_at", "-id"], name="post_public_listing_idx"),
             models.Index(fields=["series", "series_order"], name="post_series_order_idx"),
