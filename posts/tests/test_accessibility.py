@@ -17,11 +17,15 @@ AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING_IMPACTS = {"serious", "critical"}
 PHONE = {"width": 390, "height": 844}
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not AXE.exists(), reason="axe-core missing: run scripts/ensure-browser.sh"),
-    pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="no /usr/bin/chromium"),
-]
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(autouse=True)
+def _browser_installed():
+    """Fail, never skip, when the browser or axe-core is missing: `make test` installs both."""
+    assert Path("/usr/bin/chromium").exists(), "no /usr/bin/chromium: run scripts/ensure-browser.sh"
+    assert AXE.exists(), "axe-core missing: run scripts/ensure-browser.sh"
+
 
 TABLE_AND_CODE = """Why an index helps, measured.
 
