@@ -24,7 +24,7 @@ from django.utils.http import http_date
 
 from accounts.models import AuthorProfile
 from posts.cache import tags as cache_tags
-from posts.models import Post, Tag
+from posts.models import Post, Tag, site_url
 from posts.querysets import PostQuerySet
 from posts.slugs import resolve_old_slug
 
@@ -36,10 +36,6 @@ CONTENT_NS = "http://purl.org/rss/1.0/modules/content/"
 
 _URL_ATTR = re.compile(r'(?P<lead>\s(?:href|src)=")(?P<url>[^"]*)"')
 _HAS_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
-
-
-def absolute(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"
 
 
 def site_host() -> str:
@@ -192,10 +188,10 @@ class PostFeed(Feed):
         return settings.SITE_DESCRIPTION
 
     def link(self, scope: FeedScope) -> str:
-        return absolute(reverse("posts:home"))
+        return site_url(reverse("posts:home"))
 
     def feed_url(self, scope: FeedScope) -> str:
-        return absolute(reverse(self.feed_url_name))
+        return site_url(reverse(self.feed_url_name))
 
     def feed_guid(self, scope: FeedScope) -> str:
         return f"tag:{site_host()},{GUID_DATE}:feed"
@@ -215,7 +211,7 @@ class PostFeed(Feed):
         return post.summary
 
     def item_link(self, post: Post) -> str:
-        return absolute(post.get_absolute_url())
+        return site_url(post.get_absolute_url())
 
     def item_guid(self, post: Post) -> str:
         return post_guid(post)
@@ -236,7 +232,7 @@ class PostFeed(Feed):
         return {
             "content_html": absolutize_urls(post.body_html, link),
             "authors": [
-                (a.author.display_name, absolute(a.author.get_absolute_url()))
+                (a.author.display_name, site_url(a.author.get_absolute_url()))
                 for a in post.authorships.all()
             ],
             "external_url": post.canonical_url or None,
@@ -275,10 +271,10 @@ class SubjectFeed(PostFeed):
 
     def feed_url(self, scope: FeedScope) -> str:
         slug = getattr(scope.subject, self.slug_field)
-        return absolute(reverse(self.feed_url_name, kwargs={self.url_kwarg: slug}))
+        return site_url(reverse(self.feed_url_name, kwargs={self.url_kwarg: slug}))
 
     def link(self, scope: FeedScope) -> str:
-        return absolute(scope.subject.get_absolute_url())
+        return site_url(scope.subject.get_absolute_url())
 
     def feed_guid(self, scope: FeedScope) -> str:
         return f"tag:{site_host()},{GUID_DATE}:{self.subject_kind}:{scope.subject.pk}:feed"

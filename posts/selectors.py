@@ -103,8 +103,8 @@ def related_posts(post: Post, limit: int = 3) -> list[Post]:
         .values_list("post_id", "n")[:RELATED_CANDIDATES]
     )
     dated = Post.objects.public().filter(pk__in=shared).values_list("pk", "published_at")
-    winners = [pk for pk, at in sorted(dated, key=lambda r: (shared[r[0]], r[1], r[0]))][::-1]
-    winners = winners[:limit]
+    ranked = sorted(dated, key=lambda r: (shared[r[0]], r[1], r[0]), reverse=True)
+    winners = [pk for pk, _ in ranked[:limit]]
     cards = Post.objects.filter(pk__in=winners).defer(*HEAVY_FIELDS).with_card_data().in_bulk()
     return [cards[pk] for pk in winners]
 

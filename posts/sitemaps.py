@@ -26,7 +26,7 @@ from django.utils import timezone
 from accounts.models import AuthorProfile
 from posts import selectors
 from posts.cache import tags as cache_tags
-from posts.models import Post, Series, Tag
+from posts.models import Post, Series, Tag, site_url
 
 # Well under the protocol's 50,000 URLs and 50 MB per file, and cheap to render.
 SITEMAP_PAGE_SIZE = 5000
@@ -157,7 +157,7 @@ def sitemap_index(request: HttpRequest) -> TemplateResponse:
     """One <sitemap> per section page. No lastmod: it would change on every post edit."""
     entries = []
     for section, sitemap_class in SITEMAPS.items():
-        location = settings.SITE_URL + reverse("sitemap_section", kwargs={"section": section})
+        location = site_url(reverse("sitemap_section", kwargs={"section": section}))
         entries.append(SitemapIndexItem(location))
         pages = sitemap_class().paginator.num_pages
         entries.extend(SitemapIndexItem(f"{location}?p={n}") for n in range(2, pages + 1))
@@ -184,7 +184,7 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
         "Allow: /",
         "Disallow: /admin/",
         "",
-        f"Sitemap: {settings.SITE_URL}{reverse('sitemap')}",
+        f"Sitemap: {site_url(reverse('sitemap'))}",
     ]
     response = HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
     # Depends on settings only; an empty tag set still lets the page cache keep it.

@@ -105,7 +105,7 @@ class PageCacheMiddleware:
             except store.errors as exc:
                 log.warning("page cache store failed: %s", exc)
         response["X-Page-Cache"] = label
-        if page.not_modified(environ, list(response.items())):
-            fresh = page.Stored(200, list(response.items()), b"")
-            return to_response(page.answer(environ, fresh, label))
+        headers = list(response.items())
+        if page.not_modified(environ, headers):
+            return to_response(page.answer(environ, page.Stored(200, headers, b""), label))
         return response

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from posts.models import Post
+from posts.models import Post, site_url
 from posts.selectors import MARK_START, MARK_STOP
 
 register = template.Library()
@@ -26,9 +26,7 @@ _MARKDOWN_NOISE = re.compile(r"```\w*|^#{1,6}\s|[|*`>]{1,3}|\[\^?\d+\]", re.M)
 @register.filter
 def absolute(url: str) -> str:
     """A site-relative URL made absolute with SITE_URL (for canonical, og:, JSON-LD)."""
-    if url and url.startswith("/"):
-        return f"{settings.SITE_URL}{url}"
-    return url
+    return site_url(url) if url and url.startswith("/") else url
 
 
 @register.filter
