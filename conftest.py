@@ -8,7 +8,7 @@ import pytest
 def _fresh_page_cache(settings, tmp_path_factory):
     """Every test starts with an empty page cache. Without REDIS_URL the file
     cache lives in a directory of this run's own, so parallel runs stay apart."""
-    from posts.cache.store import get_store, purge
+    from core.cache.store import get_store, purge
 
     default = settings.CACHES["default"]
     if default["BACKEND"].endswith("FileBasedCache"):

@@ -3,9 +3,9 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-from posts.links import slug_path
-from posts.rendering import render_markdown
-from posts.validators import validate_image_size
+from core.links import slug_path
+from core.rendering import render_markdown
+from core.validators import validate_image_size
 
 
 class User(AbstractUser):
@@ -65,7 +65,7 @@ class AuthorProfile(models.Model):
         return self.display_name
 
     def get_absolute_url(self) -> str:
-        return slug_path("accounts:author_detail", "handle", self.handle)
+        return slug_path("posts:author_detail", "handle", self.handle)
 
     def clean(self) -> None:
         if self.avatar and not self.avatar_alt.strip():

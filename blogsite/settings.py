@@ -59,7 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # First, so a cache hit is answered before anything else runs.
-    "posts.cache.middleware.PageCacheMiddleware",
+    "core.cache.middleware.PageCacheMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -143,6 +143,8 @@ else:
         }
     }
 PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=True)
+# Cached pages expire by themselves when the next scheduled post goes live.
+PAGE_CACHE_TTL_CAP = "posts.selectors.seconds_until_next_scheduled_post"
 # How long a CDN may serve a page while it revalidates in the background.
 CACHE_STALE_WHILE_REVALIDATE = env.int("CACHE_STALE_WHILE_REVALIDATE", default=30)
 

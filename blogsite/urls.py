@@ -2,16 +2,16 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from core import health
 from posts import feeds, sitemaps
-from posts import views as post_views
 
 admin.site.site_header = f"{settings.SITE_NAME} admin"
 admin.site.site_title = settings.SITE_NAME
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("healthz", post_views.healthz, name="healthz"),
-    path("readyz", post_views.readyz, name="readyz"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     # Feeds, sitemap and robots.txt (posts/feeds.py, posts/sitemaps.py).
     path("feed/", feeds.PostFeed(), name="feed"),
     path("feed/atom/", feeds.AtomPostFeed(), name="feed_atom"),
@@ -21,7 +21,6 @@ urlpatterns = [
     path("sitemap.xml", sitemaps.sitemap_index, name="sitemap"),
     path("sitemap-<slug:section>.xml", sitemaps.sitemap_section, name="sitemap_section"),
     path("robots.txt", sitemaps.robots_txt, name="robots_txt"),
-    path("", include("accounts.urls")),
     path("", include("posts.urls")),
 ]
 

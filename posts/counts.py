@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 from django.db.models import Case, Count, F, IntegerField, QuerySet, When
 
+from accounts.models import AuthorProfile
 from posts.models import Authorship, Post, PostTag, Tag
 
 
@@ -36,8 +37,6 @@ def refresh_tag_counts(tag_ids: Iterable[int] | None = None) -> None:
 
 
 def refresh_author_counts(author_ids: Iterable[int] | None = None) -> None:
-    from accounts.models import AuthorProfile
-
     _recount(AuthorProfile, Authorship, "author", author_ids)
 
 

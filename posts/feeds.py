@@ -23,8 +23,9 @@ from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFee
 from django.utils.http import http_date
 
 from accounts.models import AuthorProfile
-from posts.cache import tags as cache_tags
-from posts.models import Post, Tag, site_url
+from core.cache import tags as cache_tags
+from core.links import site_url
+from posts.models import Post, Tag
 from posts.querysets import PostQuerySet
 from posts.slugs import resolve_old_slug
 

@@ -1,14 +1,13 @@
-from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from posts.links import slug_path
+from core.links import slug_path
+from core.rendering import reading_minutes, render_body
+from core.validators import validate_image_size
 from posts.querysets import PostQuerySet
-from posts.rendering import reading_minutes, render_body
-from posts.validators import validate_image_size
 
 
 class Tag(models.Model):
@@ -273,7 +272,3 @@ class SlugHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.old_slug} -> {self.object_id}"
-
-
-def site_url(path: str) -> str:
-    return f"{settings.SITE_URL}{path}"

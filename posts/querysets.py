@@ -29,18 +29,19 @@ class PostQuerySet(models.QuerySet):
 
     def with_card_data(self):
         """Everything a post card shows, in a fixed number of queries."""
-        from posts.models import Authorship, PostTag
-
+        # The through models, reached from the model this queryset serves.
+        authorship = self.model._meta.get_field("authorships").related_model
+        post_tag = self.model._meta.get_field("post_tags").related_model
         return self.select_related("series").prefetch_related(
             Prefetch(
                 "authorships",
-                queryset=Authorship.objects.select_related("author")
+                queryset=authorship.objects.select_related("author")
                 .only(*CARD_AUTHORSHIP_FIELDS)
                 .order_by("position", "pk"),
             ),
             Prefetch(
                 "post_tags",
-                queryset=PostTag.objects.select_related("tag")
+                queryset=post_tag.objects.select_related("tag")
                 .only(*CARD_TAG_FIELDS)
                 .order_by("position", "pk"),
             ),

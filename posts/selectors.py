@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.db.models import Count, QuerySet
+from django.utils import timezone
 
+from accounts.models import AuthorProfile
 from posts import counts, search
 from posts.models import Authorship, Post, PostTag, Series, Tag
 
@@ -142,8 +144,19 @@ def tags_with_public_counts() -> QuerySet[Tag]:
 
 def authors_with_public_posts():
     """Authors with at least one public post, by name, each with `public_post_count`."""
-    from accounts.models import AuthorProfile
-
     return counts.with_public_counts(AuthorProfile.objects.all(), Authorship, "author").order_by(
         "display_name", "pk"
     )
+
+
+def seconds_until_next_scheduled_post() -> int | None:
+    """Seconds until the next scheduled post goes live (the page cache's TTL cap)."""
+    first = (
+        Post.objects.scheduled()
+        .order_by("published_at")
+        .values_list("published_at", flat=True)
+        .first()
+    )
+    if first is None:
+        return None
+    return max(1, int((first - timezone.now()).total_seconds()) + 1)

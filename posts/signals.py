@@ -10,9 +10,9 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_sa
 from django.dispatch import receiver
 
 from accounts.models import AuthorProfile, User
+from core.cache import tags as cache_tags
+from core.cache.store import invalidate
 from posts import counts, search, slugs
-from posts.cache import tags as cache_tags
-from posts.cache.store import invalidate
 from posts.models import Authorship, Post, PostTag, Series, SlugHistory, Tag
 
 

@@ -24,9 +24,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import AuthorProfile
+from core.cache import tags as cache_tags
+from core.links import site_url
 from posts import selectors
-from posts.cache import tags as cache_tags
-from posts.models import Post, Series, Tag, site_url
+from posts.models import Post, Series, Tag
 
 # Well under the protocol's 50,000 URLs and 50 MB per file, and cheap to render.
 SITEMAP_PAGE_SIZE = 5000

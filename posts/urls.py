@@ -11,4 +11,6 @@ urlpatterns = [
     path("tags/<slug:slug>/", views.TagDetailView.as_view(), name="tag_detail"),
     path("series/<slug:slug>/", views.SeriesDetailView.as_view(), name="series_detail"),
     path("search/", views.SearchView.as_view(), name="search"),
+    path("authors/", views.AuthorListView.as_view(), name="author_list"),
+    path("authors/<slug:handle>/", views.AuthorDetailView.as_view(), name="author_detail"),
 ]

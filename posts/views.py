@@ -1,18 +1,19 @@
-"""Reader pages (generic views sharing `ReaderPageMixin`) and the health endpoints."""
+"""Reader pages: generic views sharing `ReaderPageMixin`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.db import connection
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponsePermanentRedirect
 from django.views.generic import DetailView, ListView
 
+from accounts.models import AuthorProfile
+from core.cache import tags as cache_tags
+from core.links import site_url
 from posts import selectors
-from posts.cache import tags as cache_tags
-from posts.models import Post, Series, Tag, site_url
+from posts.models import Post, Series, Tag
 from posts.pagination import Page, PeekPaginator
 from posts.slugs import resolve_old_slug
 
@@ -224,35 +225,32 @@ class SearchView(ReaderPageMixin, ListView):
         return super().get_context_data(query=self.get_query(), **kwargs)
 
 
-# --- Health -----------------------------------------------------------------------------
+class AuthorListView(ReaderPageMixin, ListView):
+    template_name = "posts/author_list.html"
+    context_object_name = "authors"
+    paginate_by = 100
+
+    def get_queryset(self) -> QuerySet[AuthorProfile]:
+        return selectors.authors_with_public_posts()
+
+    def page_cache_tags(self, context: dict[str, Any]) -> set[str] | None:
+        return {cache_tags.POSTS, cache_tags.AUTHORS}
 
 
-def healthz(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("ok", content_type="text/plain")
+class AuthorDetailView(SluggedObjectMixin, ReaderPageMixin, ListView):
+    template_name = "posts/author_detail.html"
+    slug_kind = "author"
+    lookup_field = "handle"
+    lookup_url_kwarg = "handle"
 
+    def get_lookup_queryset(self) -> QuerySet[AuthorProfile]:
+        return AuthorProfile.objects.all()
 
-def readyz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the cache answer; 503 naming what failed."""
-    from django.core.cache import cache
+    def get_queryset(self) -> QuerySet[Post]:
+        return selectors.posts_for_author(self.object)
 
-    checks = {}
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means not ready
-        checks["database"] = f"error: {exc.__class__.__name__}"
-    try:
-        from django_redis import get_redis_connection
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(author=self.object, **kwargs)
 
-        get_redis_connection("default").ping()
-        checks["cache"] = "ok"
-    except NotImplementedError:  # not a Redis cache: the file cache
-        cache.set("readyz", "1", 5)
-        checks["cache"] = "ok" if cache.get("readyz") == "1" else "error"
-    except Exception as exc:  # noqa: BLE001
-        checks["cache"] = f"error: {exc.__class__.__name__}"
-    ok = all(v == "ok" for v in checks.values())
-    return JsonResponse(
-        {"status": "ok" if ok else "unavailable", **checks}, status=200 if ok else 503
-    )
+    def page_cache_tags(self, context: dict[str, Any]) -> set[str] | None:
+        return super().page_cache_tags(context) | {cache_tags.author(self.object.pk)}

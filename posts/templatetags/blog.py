@@ -11,7 +11,8 @@ from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
-from posts.models import Post, site_url
+from core.links import site_url
+from posts.models import Post
 from posts.selectors import MARK_START, MARK_STOP
 
 register = template.Library()

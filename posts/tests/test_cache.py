@@ -21,7 +21,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.tests.factories import AuthorFactory, UserFactory
-from posts.cache.store import get_store
+from core.cache.store import get_store
 from posts.models import Authorship, Post, PostTag
 from posts.tests.factories import PostFactory, SeriesFactory, TagFactory
 
@@ -501,7 +501,7 @@ def file_cache(settings, tmp_path):
 
 
 def test_file_cache_serves_hits_and_drops_them_on_edit(site, file_cache):
-    from posts.cache.store import GenerationPageStore
+    from core.cache.store import GenerationPageStore
 
     assert isinstance(get_store(), GenerationPageStore)
     reader, other_worker = Client(), Client()

@@ -94,8 +94,8 @@ def test_wsgi_layer_leaves_the_https_redirect_to_django(post, settings):
 
 
 def test_an_unreadable_stored_entry_is_treated_as_a_miss(post):
-    from posts.cache import page
-    from posts.cache.store import get_store
+    from core.cache import page
+    from core.cache.store import get_store
 
     environ: dict = {}
     setup_testing_defaults(environ)

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import AuthorFactory
-from posts.cache import tags as cache_tags
+from core.cache import tags as cache_tags
 from posts.feeds import absolutize_urls
 from posts.models import Post
 from posts.tests.factories import PostFactory, SeriesFactory, TagFactory

@@ -1,6 +1,6 @@
 from django.urls import reverse, set_script_prefix
 
-from posts.links import slug_path
+from core.links import slug_path
 
 
 def test_slug_path_matches_reverse():
@@ -8,7 +8,7 @@ def test_slug_path_matches_reverse():
         ("posts:post_detail", "slug", "hello-world"),
         ("posts:tag_detail", "slug", "django"),
         ("posts:series_detail", "slug", "a_b-1"),
-        ("accounts:author_detail", "handle", "ada"),
+        ("posts:author_detail", "handle", "ada"),
     ):
         assert slug_path(name, kwarg, value) == reverse(name, kwargs={kwarg: value})
 

@@ -1,6 +1,6 @@
 import pytest
 
-from posts.rendering import reading_minutes, render_body, render_markdown, sanitize_html
+from core.rendering import reading_minutes, render_body, render_markdown, sanitize_html
 
 
 def test_code_fences_are_highlighted_with_pygments():

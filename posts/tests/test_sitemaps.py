@@ -7,8 +7,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from accounts.tests.factories import AuthorFactory
+from core.cache import tags as cache_tags
 from posts import sitemaps
-from posts.cache import tags as cache_tags
 from posts.tests.factories import PostFactory, SeriesFactory, TagFactory
 
 SITE = "https://blog.example.com"

@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.defaults import server_error
 
 from accounts.tests.factories import AuthorFactory, UserFactory
-from posts.cache import tags as cache_tags
+from core.cache import tags as cache_tags
 from posts.models import Post
 from posts.tests.factories import PostFactory, SeriesFactory, TagFactory
 

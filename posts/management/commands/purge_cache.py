@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from posts.cache.store import get_store, purge
+from core.cache.store import get_store, purge
 
 
 class Command(BaseCommand):

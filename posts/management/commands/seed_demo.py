@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from accounts.models import AuthorProfile
 from accounts.tests.factories import AuthorFactory, UserFactory
+from core.cache.store import purge
+from core.rendering import reading_minutes, render_markdown
 from posts import counts
-from posts.cache.store import purge
 from posts.models import Authorship, Post, PostTag, Series, Tag
-from posts.rendering import reading_minutes, render_markdown
 from posts.search import update_search_vectors
 from posts.tests import demo_text
 from posts.tests.factories import PostFactory, SeriesFactory, TagFactory, markdown_body

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import AuthorFactory
-from posts.cache import tags as cache_tags
+from core.cache import tags as cache_tags
 from posts.models import Post
 from posts.tests.factories import PostFactory, TagFactory
 

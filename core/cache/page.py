@@ -1,7 +1,7 @@
 """What the page cache stores and how a stored page is answered.
 
 Works on the WSGI environ (which is also `request.META`), so the WSGI fast
-path (posts.cache.wsgi) and the middleware share one lookup and one key.
+path (core.cache.wsgi) and the middleware share one lookup and one key.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from django.dispatch import receiver
 from django.http.request import split_domain_port, validate_host
 from django.utils.http import parse_etags
 
-from posts.cache.store import get_store
+from core.cache.store import get_store
 
 log = logging.getLogger(__name__)
 

@@ -7,6 +7,7 @@ URL-safe ([-a-zA-Z0-9_]), so no quoting is needed.
 
 from functools import cache
 
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.urls import get_script_prefix, reverse
@@ -27,3 +28,8 @@ def slug_path(name: str, kwarg: str, value: str) -> str:
 def _urlconf_changed(setting: str, **kwargs) -> None:
     if setting == "ROOT_URLCONF":
         _template.cache_clear()
+
+
+def site_url(path: str) -> str:
+    """`path` as an absolute URL on this site (feeds, sitemap, canonical links)."""
+    return f"{settings.SITE_URL}{path}"

@@ -7,8 +7,8 @@ Misses fall through to Django with the lookup already done.
 
 from http import HTTPStatus
 
-from posts.cache import page
-from posts.cache.middleware import ENVIRON_GENERATION
+from core.cache import page
+from core.cache.middleware import ENVIRON_GENERATION
 
 _REASONS = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
 

@@ -1,8 +1,8 @@
 """Serve anonymous reader pages from the page store, before the rest of the stack.
 
-Views opt in by setting `response.cache_tags` (see posts.cache.tags); nothing
+Views opt in by setting `response.cache_tags` (see core.cache.tags); nothing
 else is ever stored. A hit costs one store read and no database query. Under
-gunicorn, posts.cache.wsgi answers hits even earlier; this middleware then only
+gunicorn, core.cache.wsgi answers hits even earlier; this middleware then only
 sees misses (and serves hits itself under the test client or ASGI).
 """
 
@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import UTC, datetime
+from functools import cache
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 from django.utils.http import http_date
+from django.utils.module_loading import import_string
 
-from posts.cache import page
-from posts.cache.store import get_store
+from core.cache import page
+from core.cache.store import get_store
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +27,12 @@ log = logging.getLogger(__name__)
 ENVIRON_GENERATION = "blogsite.page_cache_generation"
 
 
-def seconds_until_next_scheduled_post() -> int | None:
-    from posts.models import Post
-
-    when = Post.objects.scheduled().order_by("published_at").values_list("published_at", flat=True)
-    first = when.first()
-    if first is None:
-        return None
-    return max(1, int((first - datetime.now(UTC)).total_seconds()) + 1)
+@cache
+def _ttl_cap():
+    """PAGE_CACHE_TTL_CAP: a callable giving the seconds until cached pages must
+    change by themselves (a scheduled post going live), or None."""
+    path = getattr(settings, "PAGE_CACHE_TTL_CAP", None)
+    return import_string(path) if path else (lambda: None)
 
 
 def cache_headers(response: HttpResponse, ttl: int) -> None:
@@ -87,7 +86,7 @@ class PageCacheMiddleware:
 
     def store(self, environ: dict, response: HttpResponse, token: int | None) -> HttpResponse:
         ttl = settings.CACHE_TTL
-        wait = seconds_until_next_scheduled_post()
+        wait = _ttl_cap()()
         if wait is not None:
             ttl = min(ttl, wait)  # the page must change when the post goes live
         cache_headers(response, ttl)
