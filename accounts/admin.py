@@ -1,18 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from simple_history.admin import SimpleHistoryAdmin
 
-from accounts.models import AuthorProfile, User
+from accounts.models import User
+
+# AuthorProfile's admin lives in posts/admin.py: its writes go through posts.services
+# (a changed handle keeps its old URL), and accounts never imports posts.
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     pass
-
-
-@admin.register(AuthorProfile)
-class AuthorProfileAdmin(SimpleHistoryAdmin):
-    list_display = ["display_name", "handle", "user", "updated_at"]
-    search_fields = ["display_name", "handle"]
-    prepopulated_fields = {"handle": ["display_name"]}
-    autocomplete_fields = ["user"]

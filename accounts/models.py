@@ -4,6 +4,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from core.links import slug_path
+from core.models import StoredCountMixin
 from core.rendering import render_markdown
 from core.validators import validate_image_size
 
@@ -15,7 +16,7 @@ class User(AbstractUser):
         ordering = ["username"]
 
 
-class AuthorProfile(models.Model):
+class AuthorProfile(StoredCountMixin, models.Model):
     """The public face of an author: the byline, the author page, the feed."""
 
     user = models.OneToOneField(
@@ -73,10 +74,11 @@ class AuthorProfile(models.Model):
                 {"avatar_alt": "Describe the avatar (alt text) when you set one."}
             )
 
-    def save(self, *args, **kwargs) -> None:
+    def render(self) -> None:
         self.bio_html = render_markdown(self.bio)
-        if self.pk:  # an instance loaded earlier may hold a stale count
-            self.published_post_count = self.authorships.filter(post__status="published").count()
+
+    def save(self, *args, **kwargs) -> None:
+        self.render()
         super().save(*args, **kwargs)
 
     @property

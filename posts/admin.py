@@ -1,7 +1,13 @@
+"""The admin for posts, tags and series. Every save and delete goes through posts.services;
+who may touch which post is posts.permissions."""
+
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from accounts.models import AuthorProfile
+from posts import services
 from posts.models import Authorship, Post, PostTag, Series, SlugHistory, Tag
+from posts.permissions import can_edit_post, editable_posts, is_editor
 
 
 class AuthorshipInline(admin.TabularInline):
@@ -16,9 +22,14 @@ class PostTagInline(admin.TabularInline):
     autocomplete_fields = ["tag"]
 
 
-def is_editor(user) -> bool:
-    """Editors (and superusers) may edit every post; authors only their own."""
-    return user.is_superuser or user.has_perm("posts.edit_any_post")
+def _kept_rows(formset) -> list[dict]:
+    """The formset's rows that stay, in byline/display order (position, then form order)."""
+    rows = [
+        (form.cleaned_data.get("position") or 0, n, form.cleaned_data)
+        for n, form in enumerate(formset.forms)
+        if form.cleaned_data and not formset._should_delete_form(form)
+    ]
+    return [data for _, _, data in sorted(rows, key=lambda r: (r[0], r[1]))]
 
 
 @admin.register(Post)
@@ -32,36 +43,49 @@ class PostAdmin(SimpleHistoryAdmin):
     inlines = [AuthorshipInline, PostTagInline]
 
     def get_queryset(self, request):
-        posts = super().get_queryset(request)
-        if is_editor(request.user):
-            return posts
-        return posts.filter(authorships__author__user=request.user).distinct()
-
-    def _may_touch(self, request, obj) -> bool:
-        if obj is None or is_editor(request.user):
-            return True
-        return obj.authorships.filter(author__user=request.user).exists()
+        return editable_posts(request.user, super().get_queryset(request))
 
     def has_view_permission(self, request, obj=None):
-        return super().has_view_permission(request, obj) and self._may_touch(request, obj)
+        return super().has_view_permission(request, obj) and can_edit_post(request.user, obj)
 
     def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self._may_touch(request, obj)
+        return super().has_change_permission(request, obj) and can_edit_post(request.user, obj)
 
     def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self._may_touch(request, obj)
+        return super().has_delete_permission(request, obj) and can_edit_post(request.user, obj)
+
+    def save_model(self, request, obj, form, change):
+        # The form has validated this instance already.
+        services.post_save(post=obj, validate=False)
 
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        # An author's new post is theirs, even if they left the byline empty.
-        profile = getattr(request.user, "author_profile", None)
+        form.save_m2m()
         post = form.instance
-        if (
-            profile
-            and not is_editor(request.user)
-            and not post.authorships.filter(author=profile).exists()
-        ):
-            Authorship.objects.create(post=post, author=profile, position=0)
+        for formset in formsets:
+            # commit=False: the change message still lists what changed, but the
+            # rows are written by the services below, in one pass each.
+            formset.save(commit=False)
+            if formset.model is Authorship:
+                byline = [(row["author"], row.get("role")) for row in _kept_rows(formset)]
+                profile = getattr(request.user, "author_profile", None)
+                # An author's post stays theirs, even if they left the byline empty.
+                mine = profile and profile.pk in {author.pk for author, _ in byline}
+                if profile and not mine and not is_editor(request.user):
+                    byline.append((profile, Authorship.Role.AUTHOR))
+                services.post_set_byline(post=post, authors=byline)
+            elif formset.model is PostTag:
+                rows = _kept_rows(formset)
+                primary = next((row["tag"] for row in rows if row.get("is_primary")), None)
+                services.post_set_tags(
+                    post=post, tags=[row["tag"] for row in rows], primary=primary
+                )
+
+    def delete_model(self, request, obj):
+        services.post_delete(post=obj)
+
+    def delete_queryset(self, request, queryset):
+        for post in queryset:
+            services.post_delete(post=post)
 
 
 @admin.register(Tag)
@@ -70,12 +94,50 @@ class TagAdmin(SimpleHistoryAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
 
+    def save_model(self, request, obj, form, change):
+        services.tag_save(tag=obj)
+
+    def delete_model(self, request, obj):
+        services.tag_delete(tag=obj)
+
+    def delete_queryset(self, request, queryset):
+        for tag in queryset:
+            services.tag_delete(tag=tag)
+
 
 @admin.register(Series)
 class SeriesAdmin(SimpleHistoryAdmin):
     list_display = ["title", "slug"]
     search_fields = ["title"]
     prepopulated_fields = {"slug": ["title"]}
+
+    def save_model(self, request, obj, form, change):
+        services.series_save(series=obj)
+
+    def delete_model(self, request, obj):
+        services.series_delete(series=obj)
+
+    def delete_queryset(self, request, queryset):
+        for series in queryset:
+            services.series_delete(series=series)
+
+
+@admin.register(AuthorProfile)
+class AuthorProfileAdmin(SimpleHistoryAdmin):
+    list_display = ["display_name", "handle", "user", "updated_at"]
+    search_fields = ["display_name", "handle"]
+    prepopulated_fields = {"handle": ["display_name"]}
+    autocomplete_fields = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        services.author_save(author=obj)
+
+    def delete_model(self, request, obj):
+        services.author_delete(author=obj)
+
+    def delete_queryset(self, request, queryset):
+        for author in queryset:
+            services.author_delete(author=author)
 
 
 @admin.register(SlugHistory)

@@ -21,6 +21,8 @@ def _recount(model, through, fk: str, ids: Iterable[int] | None) -> None:
     objects = model.objects.all()
     if ids is not None:
         ids = set(ids)
+        if not ids:
+            return
         rows, objects = rows.filter(**{f"{fk}_id__in": ids}), objects.filter(pk__in=ids)
     found = dict(rows.order_by().values_list(f"{fk}_id").annotate(n=Count("*")))
     changed = []
@@ -40,10 +42,14 @@ def refresh_author_counts(author_ids: Iterable[int] | None = None) -> None:
     _recount(AuthorProfile, Authorship, "author", author_ids)
 
 
-def refresh_counts_for_post(post_id: int) -> None:
-    refresh_tag_counts(PostTag.objects.filter(post_id=post_id).values_list("tag_id", flat=True))
+def refresh_counts_for_posts(post_ids: Iterable[int]) -> None:
+    """Recount the tags and authors of `post_ids` (after a status change)."""
+    post_ids = list(post_ids)
+    refresh_tag_counts(
+        PostTag.objects.filter(post_id__in=post_ids).values_list("tag_id", flat=True)
+    )
     refresh_author_counts(
-        Authorship.objects.filter(post_id=post_id).values_list("author_id", flat=True)
+        Authorship.objects.filter(post_id__in=post_ids).values_list("author_id", flat=True)
     )
 
 

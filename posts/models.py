@@ -5,12 +5,13 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from core.links import slug_path
+from core.models import StoredCountMixin
 from core.rendering import reading_minutes, render_body
 from core.validators import validate_image_size
 from posts.querysets import PostQuerySet
 
 
-class Tag(models.Model):
+class Tag(StoredCountMixin, models.Model):
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True, help_text="Shown on the tag's page.")
@@ -30,11 +31,6 @@ class Tag(models.Model):
 
     def get_absolute_url(self) -> str:
         return slug_path("posts:tag_detail", "slug", self.slug)
-
-    def save(self, *args, **kwargs) -> None:
-        if self.pk:  # an instance loaded earlier may hold a stale count
-            self.published_post_count = self.tag_posts.filter(post__status="published").count()
-        super().save(*args, **kwargs)
 
 
 class Series(models.Model):
@@ -107,6 +103,9 @@ class Post(models.Model):
         help_text="Identity in the feed this post was imported from.",
     )
     reading_minutes = models.PositiveSmallIntegerField(default=1, editable=False)
+    # Moves on with every save through posts.services: a form holding an older
+    # number is a stale edit and is refused.
+    version = models.PositiveIntegerField(default=1, editable=False)
     series = models.ForeignKey(
         Series, on_delete=models.SET_NULL, null=True, blank=True, related_name="posts"
     )

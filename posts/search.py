@@ -46,6 +46,17 @@ UPDATE posts_post p SET search_vector =
 """
 
 
+def update_search_vectors_for_tags(tag_ids) -> None:
+    """Recompute the vectors of every post carrying one of `tag_ids`, in one statement."""
+    if is_postgres() and tag_ids:
+        sql = _UPDATE_SQL.replace(
+            "WHERE p.id = ANY(%(ids)s)",
+            "WHERE p.id IN (SELECT post_id FROM posts_posttag WHERE tag_id = ANY(%(tags)s))",
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, {"cfg": CONFIG, "tags": list(tag_ids)})
+
+
 def update_search_vectors(post_ids=None) -> None:
     """Recompute the stored vectors of `post_ids` (None: every post). PostgreSQL only."""
     if not is_postgres():

@@ -1,20 +1,13 @@
 """URL history: old slugs and handles keep answering, with a 301 to the current URL."""
 
-from django.db import models
-
 from posts.models import SlugHistory
 
 
-def remember_slug_change(*, kind: str, obj: models.Model, field: str = "slug") -> None:
-    """Called before save: record the old slug if this save changes it."""
-    if obj.pk is None:
-        return
-    old = type(obj).objects.filter(pk=obj.pk).values_list(field, flat=True).first()
-    new = getattr(obj, field)
-    if old and old != new:
-        SlugHistory.objects.update_or_create(
-            kind=kind, old_slug=old, defaults={"object_id": obj.pk}
-        )
+def remember_slug(*, kind: str, old_slug: str, object_id: int) -> None:
+    """`old_slug` now answers with a 301 to object `object_id` of `kind`."""
+    SlugHistory.objects.update_or_create(
+        kind=kind, old_slug=old_slug, defaults={"object_id": object_id}
+    )
 
 
 def claim_slug(*, kind: str, slug: str) -> None:

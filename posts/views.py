@@ -15,6 +15,7 @@ from core.links import site_url
 from posts import selectors
 from posts.models import Post, Series, Tag
 from posts.pagination import Page, PeekPaginator
+from posts.permissions import can_preview_post
 from posts.slugs import resolve_old_slug
 
 
@@ -101,13 +102,6 @@ class HomeView(ReaderPageMixin, ListView):
         return selectors.post_cards()
 
 
-def can_preview(user, post: Post) -> bool:
-    """Staff and the post's own authors may read it before it is public."""
-    if not user.is_authenticated:
-        return False
-    return user.is_staff or any(a.author.user_id == user.pk for a in post.authorships.all())
-
-
 class PostDetailView(SluggedObjectMixin, CachedPageMixin, DetailView):
     template_name = "posts/post_detail.html"
     context_object_name = "post"
@@ -130,7 +124,7 @@ class PostDetailView(SluggedObjectMixin, CachedPageMixin, DetailView):
     def get_object(self, queryset: QuerySet | None = None) -> Post:
         post = self.object
         if not post.is_public:
-            if not can_preview(self.request.user, post):
+            if not can_preview_post(self.request.user, post):
                 raise Http404("No such post.")
             self.is_preview = True
         return post

@@ -5,7 +5,9 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from accounts.tests.factories import AuthorFactory
+from accounts.models import AuthorProfile
+from accounts.tests.factories import UserFactory
+from posts import services
 from posts.models import Authorship, Post, PostTag, Series, Tag
 from posts.tests import demo_text
 
@@ -35,10 +37,52 @@ def markdown_body(rng=None, n: int = 0) -> str:
     )
 
 
-class TagFactory(DjangoModelFactory):
+class ServiceFactory(DjangoModelFactory):
+    """Creates through posts.services, so derived data is as a real write leaves it."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _save_new(cls, obj):
+        raise NotImplementedError
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return cls._save_new(model_class(*args, **kwargs))
+
+
+class AuthorFactory(DjangoModelFactory):
+    class Meta:
+        model = AuthorProfile
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        # Through the service, like every content write (it keeps handle history).
+        return services.author_save(author=model_class(*args, **kwargs))
+
+    user = factory.SubFactory(UserFactory, is_staff=True)  # authors sign in to the admin
+    handle = factory.Sequence(lambda n: f"author-{n}")
+    display_name = factory.Faker("name")
+    tagline = factory.Faker("catch_phrase")
+    bio = factory.Sequence(
+        lambda n: (
+            demo_text.paragraph(random.Random(n), 3)
+            + "\n\nWrites about **software**, teams and [the web](https://example.com/)."
+        )
+    )
+    website = factory.Faker("url")
+    github = factory.LazyAttribute(lambda o: o.handle)
+
+
+class TagFactory(ServiceFactory):
     class Meta:
         model = Tag
-        django_get_or_create = ("slug",)
+
+    @classmethod
+    def _save_new(cls, obj):
+        # Get-or-create by slug: tests name shared tags by slug.
+        return Tag.objects.filter(slug=obj.slug).first() or services.tag_save(tag=obj)
 
     name = factory.Sequence(lambda n: f"Topic {n}")
     slug = factory.Sequence(lambda n: f"topic-{n}")
@@ -47,9 +91,13 @@ class TagFactory(DjangoModelFactory):
     )
 
 
-class SeriesFactory(DjangoModelFactory):
+class SeriesFactory(ServiceFactory):
     class Meta:
         model = Series
+
+    @classmethod
+    def _save_new(cls, obj):
+        return services.series_save(series=obj)
 
     title = factory.Sequence(lambda n: f"Series {n}")
     slug = factory.Sequence(lambda n: f"series-{n}")
@@ -58,12 +106,16 @@ class SeriesFactory(DjangoModelFactory):
     )
 
 
-class PostFactory(DjangoModelFactory):
+class PostFactory(ServiceFactory):
     """A public post. Pass authors=[...] and tags=[...] to fill the through rows in order."""
 
     class Meta:
         model = Post
         skip_postgeneration_save = True
+
+    @classmethod
+    def _save_new(cls, obj):
+        return services.post_save(post=obj)
 
     title = factory.Sequence(lambda n: demo_text.title(random.Random(n)))
     slug = factory.Sequence(lambda n: f"post-{n}")
@@ -81,16 +133,12 @@ class PostFactory(DjangoModelFactory):
     @factory.post_generation
     def authors(self, create, extracted, **kwargs):
         if create and extracted:
-            for position, author in enumerate(extracted):
-                Authorship.objects.create(post=self, author=author, position=position)
+            services.post_set_byline(post=self, authors=extracted)
 
     @factory.post_generation
     def tags(self, create, extracted, **kwargs):
         if create and extracted:
-            for position, tag in enumerate(extracted):
-                PostTag.objects.create(
-                    post=self, tag=tag, position=position, is_primary=position == 0
-                )
+            services.post_set_tags(post=self, tags=extracted)
 
 
 class AuthorshipFactory(DjangoModelFactory):

@@ -10,8 +10,7 @@ import pytest
 from django.conf import settings
 from django.utils import timezone
 
-from accounts.tests.factories import AuthorFactory
-from posts.tests.factories import PostFactory, SeriesFactory, TagFactory
+from posts.tests.factories import AuthorFactory, PostFactory, SeriesFactory, TagFactory
 
 AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING_IMPACTS = {"serious", "critical"}

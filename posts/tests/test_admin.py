@@ -4,9 +4,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from accounts.tests.factories import AuthorFactory, UserFactory
+from accounts.tests.factories import UserFactory
 from posts.models import Post
-from posts.tests.factories import PostFactory
+from posts.tests.factories import AuthorFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,10 +3,10 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.tests.factories import AuthorFactory
 from core.cache import tags as cache_tags
+from posts import services
 from posts.models import Post
-from posts.tests.factories import PostFactory, TagFactory
+from posts.tests.factories import AuthorFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +86,7 @@ def test_author_page_paginates_their_posts(client):
 def test_old_author_handle_redirects_to_the_current_page(client):
     author = AuthorFactory(handle="old-handle")
     author.handle = "new-handle"
-    author.save()
+    services.author_save(author=author)
     response = client.get("/authors/old-handle/?page=1")
     assert response.status_code == 301
     assert response["Location"] == "/authors/new-handle/?page=1"

@@ -4,10 +4,9 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import AuthorProfile
-from accounts.tests.factories import AuthorFactory
-from posts import counts, selectors
-from posts.models import Authorship, Post, PostTag, Tag
-from posts.tests.factories import PostFactory, TagFactory
+from posts import counts, selectors, services
+from posts.models import Post, Tag
+from posts.tests.factories import AuthorFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -24,36 +23,37 @@ def test_through_rows_keep_tag_and_author_counts_current():
     tag, author = TagFactory(), AuthorFactory()
     post = PostFactory(tags=[tag], authors=[author])
     assert stored(tag) == 1 and stored(author) == 1
-    PostTag.objects.get(post=post, tag=tag).delete()
-    Authorship.objects.get(post=post, author=author).delete()
+    services.post_set_tags(post=post, tags=[])
+    services.post_set_byline(post=post, authors=[])
     assert stored(tag) == 0 and stored(author) == 0
 
 
 def test_unpublishing_and_republishing_recounts():
     tag, author = TagFactory(), AuthorFactory()
     post = PostFactory(tags=[tag], authors=[author])
-    post = Post.objects.get(pk=post.pk)
-    post.status = Post.Status.DRAFT
-    post.save()
+    services.post_unpublish(post=Post.objects.get(pk=post.pk))
     assert stored(tag) == 0 and stored(author) == 0
-    post.status = Post.Status.PUBLISHED
-    post.save()
+    services.post_publish(post=Post.objects.get(pk=post.pk))
     assert stored(tag) == 1 and stored(author) == 1
 
 
-def test_m2m_manager_writes_are_counted():
+def test_retagging_recounts_the_tags_that_came_and_went():
+    old, new, kept = TagFactory(), TagFactory(), TagFactory()
+    post = PostFactory(tags=[old, kept])
+    services.post_set_tags(post=post, tags=[kept, new])
+    assert (stored(old), stored(kept), stored(new)) == (0, 1, 1)
+
+
+def test_drafts_are_not_counted():
     tag = TagFactory()
-    post = PostFactory()
-    post.tags.add(tag, through_defaults={"position": 0})
-    assert stored(tag) == 1
-    post.tags.clear()
+    PostFactory(tags=[tag], draft=True)
     assert stored(tag) == 0
 
 
 def test_deleting_a_post_recounts_its_tags():
     tag = TagFactory()
     PostFactory(tags=[tag])
-    PostFactory(tags=[tag]).delete()
+    services.post_delete(post=PostFactory(tags=[tag]))
     assert stored(tag) == 1
 
 

@@ -7,11 +7,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.tests.factories import AuthorFactory
 from core.cache import tags as cache_tags
+from posts import services
 from posts.feeds import absolutize_urls
 from posts.models import Post
-from posts.tests.factories import PostFactory, SeriesFactory, TagFactory
+from posts.tests.factories import AuthorFactory, PostFactory, SeriesFactory, TagFactory
 
 SITE = "https://blog.example.com"
 GUID_PREFIX = "tag:blog.example.com,2026:post:"
@@ -312,8 +312,7 @@ def test_feed_of_unknown_tag_or_author_is_404(client, url):
 @pytest.mark.usefixtures("no_page_cache")
 def test_tag_feed_under_an_old_slug_redirects_to_the_current_one(client):
     tag = TagFactory(slug="old-name")
-    tag.slug = "new-name"
-    tag.save()
+    services.tag_update(tag=tag, slug="new-name")
 
     response = client.get("/tags/old-name/feed/")
 
@@ -326,7 +325,7 @@ def test_tag_feed_under_an_old_slug_redirects_to_the_current_one(client):
 def test_author_feed_under_an_old_handle_redirects_to_the_current_one(client):
     author = AuthorFactory(handle="old-handle")
     author.handle = "new-handle"
-    author.save()
+    services.author_save(author=author)
 
     response = client.get("/authors/old-handle/feed/")
 

@@ -3,9 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.tests.factories import AuthorFactory
 from posts.models import Post
-from posts.tests.factories import PostFactory, TagFactory
+from posts.tests.factories import AuthorFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 

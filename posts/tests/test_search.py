@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from posts import search
+from posts import search, services
 from posts.tests.factories import PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -39,7 +39,6 @@ def test_search_ranks_only_the_newest_matches_on_postgresql(monkeypatch):
 def test_search_vectors_follow_tag_renames_on_postgresql():
     tag = TagFactory(name="Okapi", slug="okapi")
     post = PostFactory(body="nothing", tags=[tag])
-    tag.name = "Narwhal"
-    tag.save()
+    services.tag_update(tag=tag, name="Narwhal")
     assert list(search.search_posts("narwhal")) == [post]
     assert list(search.search_posts("okapi")) == []

@@ -5,11 +5,10 @@ from django.db import connection
 from django.http import Http404
 from django.utils import timezone
 
-from accounts.tests.factories import AuthorFactory
 from posts import selectors
 from posts.models import Post
 from posts.pagination import PeekPaginator, parse_page_number
-from posts.tests.factories import PostFactory, SeriesFactory, TagFactory
+from posts.tests.factories import AuthorFactory, PostFactory, SeriesFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -6,10 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from accounts.tests.factories import AuthorFactory
 from core.cache import tags as cache_tags
 from posts import sitemaps
-from posts.tests.factories import PostFactory, SeriesFactory, TagFactory
+from posts.tests.factories import AuthorFactory, PostFactory, SeriesFactory, TagFactory
 
 SITE = "https://blog.example.com"
 NS = {"sm": "http://www.sitemaps.org/schemas/sitemap/0.9"}

@@ -5,9 +5,8 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from accounts.tests.factories import AuthorFactory
 from posts.models import Post
-from posts.tests.factories import PostFactory
+from posts.tests.factories import AuthorFactory, PostFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -14,14 +14,19 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import AuthorProfile
-from accounts.tests.factories import AuthorFactory, UserFactory
+from accounts.tests.factories import UserFactory
 from core.cache.store import purge
 from core.rendering import reading_minutes, render_markdown
-from posts import counts
-from posts.models import Authorship, Post, PostTag, Series, Tag
-from posts.search import update_search_vectors
+from posts import services
+from posts.models import Post, Series, Tag
 from posts.tests import demo_text
-from posts.tests.factories import PostFactory, SeriesFactory, TagFactory, markdown_body
+from posts.tests.factories import (
+    AuthorFactory,
+    PostFactory,
+    SeriesFactory,
+    TagFactory,
+    markdown_body,
+)
 
 DEMO_AUTHORS = [
     ("ada", "Ada Lindqvist", "Databases, indexes and the queries that love them."),
@@ -92,9 +97,8 @@ class Command(BaseCommand):
                 a = AuthorFactory.build(handle=handle, user=None)
                 a.display_name = name or a.display_name
                 a.tagline = tagline or a.tagline
-                a.bio_html = render_markdown(a.bio)
                 built.append(a)
-            AuthorProfile.objects.bulk_create(built, batch_size=1000)
+            services.slugged_bulk_create(objects=built)
         else:
             for handle, name, tagline in missing:
                 user = UserFactory(username=handle)
@@ -108,13 +112,12 @@ class Command(BaseCommand):
         names = list(DEMO_TAGS[:count]) + [f"Topic {n}" for n in range(len(DEMO_TAGS), count)]
         slugs = {name: name.lower().replace(" ", "-") for name in names}
         existing = set(Tag.objects.filter(slug__in=slugs.values()).values_list("slug", flat=True))
-        Tag.objects.bulk_create(
-            [
+        services.slugged_bulk_create(
+            objects=[
                 TagFactory.build(name=name, slug=slug)
                 for name, slug in slugs.items()
                 if slug not in existing
-            ],
-            batch_size=1000,
+            ]
         )
         return list(Tag.objects.filter(slug__in=slugs.values()).order_by("pk"))
 
@@ -130,7 +133,7 @@ class Command(BaseCommand):
             html = render_markdown(source)
             bodies.append((source, html, reading_minutes(html)))
         now = timezone.now()
-        posts = []
+        items = []
         for n in todo:
             source, html, minutes = bodies[n % BODY_VARIANTS]
             rng = random.Random(seed + n)
@@ -148,27 +151,12 @@ class Command(BaseCommand):
             if n < 8 and series:
                 post.series = series[n % len(series)]
                 post.series_order = n // len(series) + 1
-            posts.append(post)
-        Post.objects.bulk_create(posts, batch_size=2000)
-
-        authorships, post_tags = [], []
-        for post, n in zip(posts, todo, strict=True):
             rng = random.Random(seed * 7919 + n)
-            for position, author in enumerate(
-                rng.sample(authors, k=min(len(authors), rng.choice([1, 1, 2, 3])))
-            ):
-                authorships.append(Authorship(post=post, author=author, position=position))
+            byline = rng.sample(authors, k=min(len(authors), rng.choice([1, 1, 2, 3])))
             k = min(len(tags), 5 if len(tags) > 100 else rng.randint(1, 4))
-            for position, tag in enumerate(rng.sample(tags, k=k)):
-                post_tags.append(
-                    PostTag(post=post, tag=tag, position=position, is_primary=position == 0)
-                )
-        Authorship.objects.bulk_create(authorships, batch_size=5000)
-        PostTag.objects.bulk_create(post_tags, batch_size=5000)
-        update_search_vectors(None if len(posts) > 1000 else [p.pk for p in posts])
-        # Bulk inserts send no signals: recount what the signals would have.
-        counts.refresh_tag_counts()
-        counts.refresh_author_counts()
+            picked = rng.sample(tags, k=k)
+            items.append(services.NewPost(post=post, authors=byline, tags=picked, rendered=True))
+        posts = services.posts_bulk_create(items=items)
         if connection.vendor == "postgresql" and len(posts) > 1000:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")  # plan the new rows with real statistics
