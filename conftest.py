@@ -25,3 +25,9 @@ def _fresh_page_cache(settings, tmp_path_factory):
 def media_root(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings):
+    """Tests log in a lot; MD5 (tests only) keeps that from dominating the run."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

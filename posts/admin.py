@@ -2,6 +2,7 @@
 who may touch which post is posts.permissions."""
 
 from django.contrib import admin
+from django.http import Http404
 from simple_history.admin import SimpleHistoryAdmin
 
 from accounts.models import AuthorProfile
@@ -45,6 +46,14 @@ class PostAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request):
         return editable_posts(request.user, super().get_queryset(request))
 
+    def get_object(self, request, object_id, from_field=None):
+        # A post this user may not edit is not found (404), the same as one that
+        # does not exist: the admin's default redirect would say "perhaps deleted".
+        post = super().get_object(request, object_id, from_field)
+        if post is None:
+            raise Http404("No such post.")
+        return post
+
     def has_view_permission(self, request, obj=None):
         return super().has_view_permission(request, obj) and can_edit_post(request.user, obj)
 
@@ -53,6 +62,12 @@ class PostAdmin(SimpleHistoryAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return super().has_delete_permission(request, obj) and can_edit_post(request.user, obj)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The post, its byline and its tags are saved by three calls; derived data
+        # (search vector, counts) is refreshed once, after all of them.
+        with services.refresh_once():
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request, obj, form, change):
         # The form has validated this instance already.

@@ -42,15 +42,21 @@ def refresh_author_counts(author_ids: Iterable[int] | None = None) -> None:
     _recount(AuthorProfile, Authorship, "author", author_ids)
 
 
-def refresh_counts_for_posts(post_ids: Iterable[int]) -> None:
-    """Recount the tags and authors of `post_ids` (after a status change)."""
-    post_ids = list(post_ids)
-    refresh_tag_counts(
-        PostTag.objects.filter(post_id__in=post_ids).values_list("tag_id", flat=True)
-    )
-    refresh_author_counts(
-        Authorship.objects.filter(post_id__in=post_ids).values_list("author_id", flat=True)
-    )
+def refresh(
+    *, tag_ids: Iterable[int] = (), author_ids: Iterable[int] = (), post_ids: Iterable[int] = ()
+) -> None:
+    """Recount the given tags and authors, plus every tag and author of `post_ids`
+    (posts whose status changed)."""
+    tag_ids, author_ids, post_ids = set(tag_ids), set(author_ids), list(post_ids)
+    if post_ids:
+        tag_ids.update(
+            PostTag.objects.filter(post_id__in=post_ids).values_list("tag_id", flat=True)
+        )
+        author_ids.update(
+            Authorship.objects.filter(post_id__in=post_ids).values_list("author_id", flat=True)
+        )
+    refresh_tag_counts(tag_ids)
+    refresh_author_counts(author_ids)
 
 
 def with_public_counts(queryset: QuerySet, through, fk: str) -> QuerySet:

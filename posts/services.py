@@ -15,7 +15,9 @@ signals, so `posts_bulk_create` names its cache tags itself.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -44,6 +46,55 @@ class StaleEdit(Exception):
         super().__init__(
             f"{current.title!r} was changed by someone else (version {current.version})."
         )
+
+
+# --- Derived data, once per write -------------------------------------------------------
+
+
+class _Pending:
+    """Derived data owed by the writes of one block, refreshed together at its end."""
+
+    def __init__(self) -> None:
+        self.vectors: set[int] = set()  # posts whose search vector is stale
+        self.recount_posts: set[int] = set()  # posts whose status changed
+        self.tags: set[int] = set()  # tags and authors that gained or lost a post
+        self.authors: set[int] = set()
+
+    def flush(self) -> None:
+        if self.vectors:
+            search.update_search_vectors(sorted(self.vectors))
+        counts.refresh(tag_ids=self.tags, author_ids=self.authors, post_ids=self.recount_posts)
+
+
+_pending: ContextVar[_Pending | None] = ContextVar("posts_services_pending", default=None)
+
+
+@contextmanager
+def refresh_once() -> Iterator[None]:
+    """Writes inside this block refresh derived data once, at its end, in its transaction
+    (a post saved with its byline and tags gets one search-vector rebuild, not three)."""
+    if _pending.get() is not None:
+        yield
+        return
+    pending = _Pending()
+    token = _pending.set(pending)
+    try:
+        with transaction.atomic():
+            yield
+            pending.flush()
+    finally:
+        _pending.reset(token)
+
+
+def _owe(*, vectors=(), recount_posts=(), tags=(), authors=()) -> None:
+    pending = _pending.get()
+    target = pending or _Pending()
+    target.vectors.update(vectors)
+    target.recount_posts.update(recount_posts)
+    target.tags.update(tags)
+    target.authors.update(authors)
+    if pending is None:
+        target.flush()
 
 
 # --- Helpers --------------------------------------------------------------------------
@@ -115,10 +166,12 @@ def post_save(*, post: Post, expected_version: int | None = None, validate: bool
         post.save()
         if before and before["slug"] != post.slug:
             slugs.remember_slug(kind="post", old_slug=before["slug"], object_id=post.pk)
-        if before is None or any(getattr(post, f) != before[f] for f in SEARCH_FIELDS):
-            search.update_search_vectors([post.pk])
-        if before and before["status"] != post.status:
-            counts.refresh_counts_for_posts([post.pk])
+        text_changed = before is None or any(getattr(post, f) != before[f] for f in SEARCH_FIELDS)
+        status_changed = before is not None and before["status"] != post.status
+        _owe(
+            vectors=[post.pk] if text_changed else (),
+            recount_posts=[post.pk] if status_changed else (),
+        )
     return post
 
 
@@ -132,7 +185,7 @@ def post_create(
     """A new post from its fields, with its byline and tags in order."""
     if not fields.get("slug"):
         fields["slug"] = unique_slug(Post, fields.get("title", ""))
-    with transaction.atomic():
+    with refresh_once():
         post = post_save(post=Post(**fields))
         if authors:
             post_set_byline(post=post, authors=authors)
@@ -177,7 +230,7 @@ def post_delete(*, post: Post) -> None:
     counts.refresh_author_counts(author_ids)
 
 
-@transaction.atomic
+@refresh_once()
 def post_duplicate(*, post: Post) -> Post:
     """A draft copy with the same text, byline and tags."""
     copy = Post(
@@ -224,7 +277,8 @@ def post_set_byline(*, post: Post, authors: Sequence[BylineEntry]) -> None:
     if gone:
         Authorship.objects.filter(pk__in=gone).delete()
     changed, new = [], []
-    for position, (author, role) in enumerate(wanted):
+    positions = _positions([existing.get(author.pk) for author, _ in wanted])
+    for position, (author, role) in zip(positions, wanted, strict=True):
         row = existing.get(author.pk)
         if row is None:
             new.append(Authorship(post=post, author=author, position=position, role=role))
@@ -232,8 +286,8 @@ def post_set_byline(*, post: Post, authors: Sequence[BylineEntry]) -> None:
             row.position, row.role = position, role
             changed.append(row)
     _write_rows(Authorship, new, changed, ["position", "role"])
-    moved = (set(existing) ^ keep) if post.status == Post.Status.PUBLISHED else set()
-    counts.refresh_author_counts(moved)
+    if post.status == Post.Status.PUBLISHED:
+        _owe(authors=set(existing) ^ keep)
 
 
 @transaction.atomic
@@ -256,7 +310,8 @@ def post_set_tags(*, post: Post, tags: Sequence[Tag], primary: Tag | None = None
         for r in demoted:
             r.is_primary = False
     changed, new = [], []
-    for position, tag in enumerate(wanted):
+    positions = _positions([existing.get(tag.pk) for tag in wanted])
+    for position, tag in zip(positions, wanted, strict=True):
         row = existing.get(tag.pk)
         is_primary = tag.pk == primary_id
         if row is None:
@@ -266,9 +321,18 @@ def post_set_tags(*, post: Post, tags: Sequence[Tag], primary: Tag | None = None
             changed.append(row)
     _write_rows(PostTag, new, changed, ["position", "is_primary"])
     if set(existing) != keep:
-        search.update_search_vectors([post.pk])
-        if post.status == Post.Status.PUBLISHED:
-            counts.refresh_tag_counts(set(existing) ^ keep)
+        published = post.status == Post.Status.PUBLISHED
+        _owe(vectors=[post.pk], tags=(set(existing) ^ keep) if published else ())
+
+
+def _positions(rows: list) -> list[int]:
+    """Ascending positions for rows in their wanted order, keeping each existing row's
+    own number where the order allows, so a move rewrites only the rows that moved."""
+    out, last = [], -1
+    for row in rows:
+        last = row.position if row is not None and row.position > last else last + 1
+        out.append(last)
+    return out
 
 
 def _write_rows(model, new: list, changed: list, fields: list[str]) -> None:

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from core.cache.store import get_store
+from posts import services
 from posts.models import Authorship, Post, PostTag
 from posts.tests.factories import AuthorFactory, PostFactory, SeriesFactory, TagFactory
 
@@ -270,6 +271,65 @@ def test_removing_a_tag_row_drops_the_post_from_the_archive(site):
     PostTag.objects.get(post=site.post, tag=site.tag).delete()
     assert "Original headline" not in text(client, PAGES["tag"])
     assert "Djangonaut" not in text(client, PAGES["post"])
+
+
+def test_moving_a_post_to_another_series_refreshes_both_series(site):
+    other = SeriesFactory(title="Query Quests", slug="query-quests")
+    client = Client()
+    warm(client, "series", "post")
+    client.get("/series/query-quests/")
+    services.post_update(post=site.post, series=other, series_order=1)
+    assert "Original headline" not in text(client, PAGES["series"])
+    assert "Original headline" in text(client, "/series/query-quests/")
+    assert "Query Quests" in text(client, PAGES["post"])
+
+
+def test_deleting_a_tag_removes_it_from_every_page(site):
+    client = Client()
+    warm(client, "post", "home", "tags")
+    services.tag_delete(tag=site.tag)
+    for name in ("post", "home", "tags"):
+        assert "Djangonaut" not in text(client, PAGES[name]), name
+    assert client.get(PAGES["tag"]).status_code == 404
+
+
+def test_deleting_an_author_removes_their_byline_and_page(site):
+    client = Client()
+    warm(client, "post", "home", "authors")
+    services.author_delete(author=site.ada)
+    for name in ("post", "home", "authors"):
+        assert "Ada Quill" not in text(client, PAGES[name]), name
+    assert client.get(PAGES["author"]).status_code == 404
+
+
+def test_deleting_a_series_leaves_its_posts_outside_any_series(site):
+    client = Client()
+    warm(client, "post", "series")
+    services.series_delete(series=site.series)
+    assert "Cache Chronicles" not in text(client, PAGES["post"])
+    assert client.get(PAGES["series"]).status_code == 404
+
+
+def test_reverse_m2m_writes_from_the_tag_side_invalidate_too(site):
+    client = Client()
+    warm(client, "post")
+    client.get("/tags/redistribution/")
+    site.tag2.posts.add(site.post, through_defaults={"position": 4})
+    assert "Redistribution" in text(client, PAGES["post"])
+    assert "Original headline" in text(client, "/tags/redistribution/")
+    site.tag2.posts.clear()
+    assert "Redistribution" not in text(client, PAGES["post"])
+
+
+def test_merging_tags_moves_posts_and_redirects_the_old_tag(site):
+    client = Client()
+    warm(client, "post", "tag")
+    services.tag_merge(source=site.tag, into=site.tag2)
+    assert "Redistribution" in text(client, PAGES["post"])
+    assert "Djangonaut" not in text(client, PAGES["post"])
+    response = client.get(PAGES["tag"])
+    assert (response.status_code, response["Location"]) == (301, "/tags/redistribution/")
+    assert "Original headline" in text(client, "/tags/redistribution/")
 
 
 def test_a_scheduled_post_appears_once_its_time_passes(site, time_machine):
