@@ -1,7 +1,7 @@
-"""The writer of the mixed workload: retitle a post once a second, through the ORM.
+"""The writer of the mixed workload: retitle a post once a second, through posts.services.
 
-Saving a model instance fires the same signals as the admin, so the page cache
-is invalidated exactly as in production. After each save has committed, one
+The same service the admin calls, so derived data and the page cache are
+refreshed exactly as in production. After each save has committed, one
 JSON line goes to stdout for bench/checker.py: which post, its old and new
 title, and the pages that show it.
 """
@@ -22,6 +22,7 @@ def main() -> None:
     parser.add_argument("--run-id", default=str(int(time.time())))
     args = parser.parse_args()
     django.setup()
+    from posts import services
     from posts.models import Post
 
     slugs = [s for s in args.slugs.split(",") if s]
@@ -30,9 +31,10 @@ def main() -> None:
         post = Post.objects.get(slug=slugs[n % len(slugs)])
         old = post.title
         # Zero-padded and unique: no title is ever a substring of another.
-        post.title = f"Bench edit {args.run_id} #{n:04d}"
+        title = f"Bench edit {args.run_id} #{n:04d}"
         t0 = time.perf_counter()
-        post.save()  # autocommit: committed, and on_commit invalidation done, on return
+        # Atomic: committed, and on_commit invalidation done, on return.
+        services.post_update(post=post, title=title)
         save_ms = (time.perf_counter() - t0) * 1000
         primary_tag = post.post_tags.order_by("position").select_related("tag").first()
         first_author = post.authorships.order_by("position").select_related("author").first()

@@ -110,7 +110,7 @@ def build(work: Path) -> str:
         f"- Load: wrk -t{params.get('threads')} -c{params.get('connections')} "
         f"-d{params.get('duration')} after a {params.get('warmup')} warm-up, against 127.0.0.1; "
         f"gunicorn {os.environ.get('WEB_CONCURRENCY', '2')} sync workers for every Django case, "
-        f"access log off, DEBUG off, worker recycling "
+        f"the shipped gunicorn.conf.py, DEBUG off, worker recycling "
         f"{'off' if params.get('max_requests', '0') == '0' else 'every ' + params['max_requests']}"
     )
     add(
@@ -180,6 +180,31 @@ def build(work: Path) -> str:
             f"{x_limit} | {x_floor} | {w['errors']} | {'; '.join(notes)} |"
         )
     add("")
+
+    sustain = [
+        parse_wrk(path)
+        for path in sorted(work.glob("sustain-*.txt"), key=lambda p: int(p.stem.split("-")[1]))
+    ]
+    if sustain:
+        add("Sustained cache hits, the same post page, 10 s rounds back to back:")
+        add("")
+        add("| seconds | req/s | p50 ms | p99 ms | errors |")
+        add("| --- | ---: | ---: | ---: | ---: |")
+        for n, w in enumerate(sustain):
+            if w:
+                add(
+                    f"| {n * 10}-{n * 10 + 10} | {w['rps']:,.0f} | {ms(w['p50_us'])} | "
+                    f"{ms(w['p99_us'])} | {w['errors']} |"
+                )
+        rates = [w["rps"] for w in sustain if w]
+        if rates:
+            drop = 1 - min(rates) / max(rates)
+            worst_p99 = max(w["p99_us"] for w in sustain if w) / 1000
+            add("")
+            add(f"Slowest round {drop:.1%} below the fastest; worst p99 {worst_p99:.1f} ms.")
+            targets.append(("sustained hits: p99 < 20 ms", f"{worst_p99:.1f} ms", worst_p99 < 20))
+            targets.append(("sustained hits: no drop > 10%", f"{drop:.1%}", drop < 0.10))
+        add("")
 
     def ratio(a: str, b: str) -> float | None:
         wa, wb = wrk.get(a), wrk.get(b)

@@ -11,7 +11,9 @@
 # Knobs (environment): BENCH_POSTS (100000) BENCH_AUTHORS (200) BENCH_TAGS (1000)
 # BENCH_DURATION (10s) BENCH_WARMUP (3s) BENCH_CONNECTIONS (32) BENCH_THREADS (2)
 # BENCH_MIXED_SECONDS (30) BENCH_PAGE_RUNS (30) BENCH_RESULTS_DIR (bench/results)
-# BENCH_MAX_REQUESTS (0: gunicorn worker recycling off) BENCH_KEEP=1 keeps the temp dir.
+# BENCH_SUSTAIN_ROUNDS (6: the 60 s cache-hit run, in 10 s rounds) BENCH_KEEP=1 keeps the temp dir.
+# Every gunicorn runs the shipped gunicorn.conf.py; only the bind address and the
+# worker count (WEB_CONCURRENCY=2) are set here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -99,7 +101,7 @@ export WEB_CONCURRENCY=2 GUNICORN_LOGLEVEL=warning
 echo "load_start=$(cut -d' ' -f1-3 /proc/loadavg | tr ' ' /)" >"$WORK/params"
 echo "run=$RUN_START posts=$POSTS authors=$AUTHORS tags=$TAGS duration=$DURATION" \
   "warmup=$WARMUP connections=$CONNS threads=$THREADS mixed=${MIXED_SECONDS}s" \
-  "max_requests=${BENCH_MAX_REQUESTS:-0}" | tr ' ' '\n' >>"$WORK/params"
+  "max_requests=${MAX_REQUESTS:-0}" | tr ' ' '\n' >>"$WORK/params"
 
 # --- 1. Database ------------------------------------------------------------
 log "migrate"
@@ -132,10 +134,10 @@ WORD=$(target 't["search_word"]')
 # --- 2. Servers ---------------------------------------------------------------
 log "collectstatic and servers"
 "$PY" manage.py collectstatic --noinput -v0
-start_gunicorn() { # name port app [env...]: gunicorn with the bench config, same for every case
+start_gunicorn() { # name port app [env...]: the shipped gunicorn.conf.py, same for every case
   local name=$1 port=$2 app=$3
   shift 3
-  env "$@" PORT="$port" HOST=127.0.0.1 "$GUNICORN" "$app" -c bench/gunicorn_bench.py \
+  env "$@" PORT="$port" HOST=127.0.0.1 "$GUNICORN" "$app" -c gunicorn.conf.py \
     --pid "$WORK/$name.pid" >"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
   echo "$!" >"$WORK/$name.master"
@@ -231,6 +233,17 @@ run_case home "(5) home, cache off" "$UNCACHED/"
 run_case tag "(5) tag page, cache off" "$UNCACHED/tags/$TAG/"
 run_case search "(5) search, cache off" "$UNCACHED/search/?q=$WORD"
 run_case feed "(5) site feed, cache off" "$UNCACHED/feed/"
+
+# A minute of cache hits in 10 s rounds: throughput must not sag (worker recycling,
+# leaks, Redis connection churn would show here), and p99 stays low throughout.
+SUSTAIN_ROUNDS=${BENCH_SUSTAIN_ROUNDS:-6}
+log "sustained cache hits: $SUSTAIN_ROUNDS x 10 s"
+for round in $(seq "$SUSTAIN_ROUNDS"); do
+  wrk -t"$THREADS" -c"$CONNS" -d10s --timeout "$WRK_TIMEOUT" --latency -s bench/wrk/stats.lua \
+    "$CACHED/posts/$POST/" >"$WORK/sustain-$round.txt" 2>&1 || true
+  grep -E 'Requests/sec' "$WORK/sustain-$round.txt" | tr -s ' ' || true
+done
+drain "$CACHED"
 
 # --- 5. Worker memory after the load -------------------------------------------
 for name in bare cached uncached; do
