@@ -388,7 +388,10 @@ def posts_bulk_create(*, items: Sequence[NewPost], batch_size: int = 2000) -> li
     Authorship.objects.bulk_create(authorships, batch_size=5000)
     PostTag.objects.bulk_create(post_tags, batch_size=5000)
     ids = [p.pk for p in posts]
-    search.update_search_vectors(None if len(ids) > 1000 else ids)
+    # Most of the site new (seeding, a first import): rebuild every vector in the
+    # one pass that parses each distinct body once.
+    mostly_new = len(ids) > 1000 and len(ids) * 2 > Post.objects.count()
+    search.update_search_vectors(None if mostly_new else ids)
     tag_ids = {r.tag_id for r in post_tags}
     author_ids = {r.author_id for r in authorships}
     counts.refresh_tag_counts(tag_ids)
@@ -479,8 +482,9 @@ def tag_merge(*, source: Tag, into: Tag) -> Tag:
     old_slug = source.slug
     # Rows move by update so bylines, positions and primary flags stay as they were.
     PostTag.objects.filter(pk__in=[r.pk for r in moving]).update(tag=into)
+    source.delete()  # and its rows on posts that already had `into`
+    # Only now: a post may have one primary tag, and `source` was it.
     PostTag.objects.filter(tag=into, post_id__in=promote).update(is_primary=True)
-    source.delete()
     SlugHistory.objects.filter(kind=SlugHistory.Kind.TAG, object_id=source.pk).update(
         object_id=into.pk
     )

@@ -306,3 +306,14 @@ def test_moving_a_post_between_series_through_the_service():
     post = PostFactory(series=first, series_order=1)
     services.post_update(post=post, series=second, series_order=2)
     assert list(second.posts.all()) == [post] and not first.posts.exists()
+
+
+def test_merging_keeps_the_primary_flag_on_posts_that_had_both_tags():
+    source, into = TagFactory(slug="js"), TagFactory(slug="javascript")
+    both = PostFactory(tags=[source, into])  # source is primary
+    only_source = PostFactory(tags=[source])
+    services.tag_merge(source=source, into=into)
+    assert tag_rows(both) == [("javascript", 1, True)]
+    assert tag_rows(only_source) == [("javascript", 0, True)]
+    assert Tag.objects.get(pk=into.pk).published_post_count == 2
+    assert SlugHistory.objects.get(kind="tag", old_slug="js").object_id == into.pk
