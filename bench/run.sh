@@ -79,7 +79,11 @@ free_port() { # a free port not handed out earlier in this run (the kernel may r
 }
 now() { date +%s.%N; }
 elapsed() { python3 -c "print(round($(now) - $1, 1))"; }
-status_of() { curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$1" || echo 000; }
+status_of() { # curl prints 000 itself when nothing answers (a preloading gunicorn is not listening yet)
+  local code
+  code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 "$1") || true
+  echo "${code:-000}"
+}
 redis_stat() { redis-cli -p "$REDIS_PORT" info stats | tr -d '\r' | sed -n "s/^$1://p"; }
 drain() { # base url: a sync worker still answers the requests of a wrk run that has
   # ended; wait until /healthz gets through so the next case starts with an empty queue
