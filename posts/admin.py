@@ -2,6 +2,7 @@
 who may touch which post is posts.permissions."""
 
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
@@ -119,9 +120,13 @@ class PostAdmin(SimpleHistoryAdmin):
     # --- Permissions -------------------------------------------------------------------
 
     def get_queryset(self, request):
-        qs = super().get_queryset(request).prefetch_related(
-            Prefetch("authorships", queryset=Authorship.objects.select_related("author")),
-            Prefetch("post_tags", queryset=PostTag.objects.select_related("tag")),
+        qs = (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("authorships", queryset=Authorship.objects.select_related("author")),
+                Prefetch("post_tags", queryset=PostTag.objects.select_related("tag")),
+            )
         )
         return editable_posts(request.user, qs)
 
@@ -307,8 +312,10 @@ class PostAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Add the chosen tag", permissions=["change"])
     def add_tag(self, request, queryset):
-        form = PostActionForm(request.POST)
-        tag = form.cleaned_data.get("tag") if form.is_valid() else None
+        try:
+            tag = PostActionForm.base_fields["tag"].clean(request.POST.get("tag"))
+        except ValidationError:
+            tag = None
         if tag is None:
             self.message_user(request, "Choose the tag to add first.", messages.ERROR)
             return
@@ -319,6 +326,8 @@ class PostAdmin(SimpleHistoryAdmin):
                 continue
             primary = next((r.tag for r in rows if r.is_primary), None)
             services.post_set_tags(post=post, tags=[r.tag for r in rows] + [tag], primary=primary)
+            # A new version, so the revision with the added tag is one of its own.
+            services.post_save(post=post)
             revisions.record(post=post)
             n += 1
         self.message_user(request, f"Added “{tag.name}” to {n} post(s).", messages.SUCCESS)
@@ -340,6 +349,10 @@ def editor_context(request, *, post: Post | None, form, draft_key: str) -> dict:
         "is_editor": is_editor(request.user),
         "stale": getattr(form, "stale", None),
         "blocking_problems": getattr(form, "blocking_problems", []),
+        "initial_problems": [],
+        "others_editing": [],
+        "shared_link": None,
+        "revision_count": 0,
     }
     if post is not None and post.pk:
         context.update(

@@ -166,6 +166,4 @@ class PostActionForm(helpers.ActionForm):
     tag = forms.ModelChoiceField(
         queryset=Tag.objects.order_by("name"), required=False, label="Tag to add"
     )
-    publish_anyway = forms.BooleanField(
-        required=False, label="Publish despite problems (Editors)"
-    )
+    publish_anyway = forms.BooleanField(required=False, label="Publish despite problems (Editors)")

@@ -12,7 +12,19 @@ from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
 
 SUMMARY_MAX = 160
-IMAGE_EXTENSIONS = ("jpg", "jpeg", "png", "gif", "webp", "avif", "svg", "bmp", "tif", "tiff", "heic")
+IMAGE_EXTENSIONS = (
+    "jpg",
+    "jpeg",
+    "png",
+    "gif",
+    "webp",
+    "avif",
+    "svg",
+    "bmp",
+    "tif",
+    "tiff",
+    "heic",
+)
 # IMG_1234, DSC01234, Screenshot 2024-01-02 …: what a camera or an OS names a file.
 _CAMERA_NAME = re.compile(r"^(img|dsc|dscn|pxl|screenshot|photo|image)[\s_-]?\d", re.I)
 _EXTENSION = re.compile(r"\.(" + "|".join(IMAGE_EXTENSIONS) + r")$", re.I)

@@ -26,7 +26,9 @@ def author_dashboard(context) -> dict:
         Prefetch("authorships", queryset=Authorship.objects.select_related("author"))
     )
     return {
-        "drafts": list(mine.exclude(status=Post.Status.PUBLISHED).order_by("-updated_at")[:DASHBOARD_ROWS]),
+        "drafts": list(
+            mine.exclude(status=Post.Status.PUBLISHED).order_by("-updated_at")[:DASHBOARD_ROWS]
+        ),
         "scheduled": list(mine.scheduled().order_by("published_at")[:DASHBOARD_ROWS]),
         "published": list(recent.order_by("-published_at")[:DASHBOARD_ROWS]),
     }

@@ -97,9 +97,7 @@ def test_an_author_cannot_override_the_checks_by_sending_the_checkbox():
     client, user = login("Authors")
     post = PostFactory(summary="", authors=[user.author_profile], draft=True)
 
-    response = client.post(
-        change_url(post), form_data(post, _publish="1", publish_anyway="on")
-    )
+    response = client.post(change_url(post), form_data(post, _publish="1", publish_anyway="on"))
 
     assert response.status_code == 200
     post.refresh_from_db()
@@ -140,7 +138,9 @@ def test_scheduling_is_checked_like_publishing():
 @pytest.mark.django_db
 def test_the_bulk_publish_action_skips_posts_with_problems():
     client, user = login("Authors")
-    good = PostFactory(summary=GOOD_SUMMARY, body="Text.", authors=[user.author_profile], draft=True)
+    good = PostFactory(
+        summary=GOOD_SUMMARY, body="Text.", authors=[user.author_profile], draft=True
+    )
     bad = PostFactory(summary="", body="Text.", authors=[user.author_profile], draft=True)
 
     response = client.post(

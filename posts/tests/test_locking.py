@@ -81,7 +81,7 @@ def test_the_form_names_the_others_who_have_the_post_open(two_editors):
     page = bob.get(change_url(post)).content.decode()
     ping = ada.post(f"/admin/posts/post/{post.pk}/presence/")
 
-    assert "Also editing: <span id=\"presence-names\">Ada Lovelace</span>" in page
+    assert 'Also editing: <span id="presence-names">Ada Lovelace</span>' in page
     assert ping.status_code == 200
     assert ping.json() == {"others": ["Bob Builder"]}
 
