@@ -4,6 +4,7 @@ who may touch which post is posts.permissions."""
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
+from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import path, reverse
@@ -17,12 +18,26 @@ from posts.models import Authorship, Post, PostTag, PreviewLink, Series, SlugHis
 from posts.permissions import can_edit_post, editable_posts, is_editor
 
 
+class LabelledInlineFormSet(BaseInlineFormSet):
+    """Tabular rows show their labels only in the table head; screen readers get one per
+    field ("Tag 2: position") so no control is unnamed."""
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        row = "new" if index is None else index + 1
+        noun = str(self.model._meta.verbose_name).capitalize()
+        for name, field in form.fields.items():
+            label = "delete" if name == "DELETE" else str(field.label or name).lower()
+            field.widget.attrs.setdefault("aria-label", f"{noun} {row}: {label}")
+
+
 class SortableInline(admin.TabularInline):
     """Rows are dragged (or moved with their ↑/↓ buttons) into order; static/js/admin-sortable.js
     writes each row's `position` before the form is sent."""
 
     extra = 0
     classes = ["sortable-inline"]
+    formset = LabelledInlineFormSet
 
 
 class AuthorshipInline(SortableInline):
@@ -170,11 +185,11 @@ class PostAdmin(SimpleHistoryAdmin):
     def get_formset_kwargs(self, request, obj, inline, prefix):
         kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
         profile = getattr(request.user, "author_profile", None)
-        if isinstance(inline, AuthorshipInline) and obj.pk is None and request.method == "GET":
-            if profile:
-                kwargs["initial"] = [
-                    {"author": profile.pk, "role": Authorship.Role.AUTHOR, "position": 0}
-                ]
+        new = obj.pk is None and request.method == "GET"
+        if profile and new and isinstance(inline, AuthorshipInline):
+            kwargs["initial"] = [
+                {"author": profile.pk, "role": Authorship.Role.AUTHOR, "position": 0}
+            ]
         return kwargs
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):

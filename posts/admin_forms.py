@@ -61,7 +61,10 @@ class PostAdminForm(forms.ModelForm):
 
     class Meta:
         model = Post
-        fields = "__all__"
+        fields = [
+            "title", "body", "summary", "cover_image", "cover_alt", "status", "published_at",
+            "slug", "body_format", "series", "series_order", "canonical_url", "source_guid",
+        ]  # fmt: skip
         widgets = {
             "body": EditorWidget(
                 attrs={
@@ -90,6 +93,10 @@ class PostAdminForm(forms.ModelForm):
             self.fields["loaded_version"].initial = self.instance.version
         if not self.is_editor:
             del self.fields["publish_anyway"]
+        # The admin's split date/time inputs have no <label> of their own.
+        split = getattr(self.fields.get("published_at"), "widget", None)
+        for widget, label in zip(getattr(split, "widgets", ()), ("date", "time"), strict=False):
+            widget.attrs["aria-label"] = f"Publication {label}"
 
     def intent(self) -> str | None:
         data = self.request.POST if self.request else {}

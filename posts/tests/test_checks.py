@@ -18,7 +18,10 @@ def codes(markdown: str, **kwargs) -> list[str]:
 
 
 def test_a_clean_post_has_no_problems():
-    body = "## Setup\n\nText with [a link](https://example.com/).\n\n### Detail\n\n![A chart of timings](/media/c.png)\n"
+    body = (
+        "## Setup\n\nText with [a link](https://example.com/).\n\n"
+        "### Detail\n\n![A chart of timings](/media/c.png)\n"
+    )
     assert codes(body) == []
 
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def two_editors():
     ada, ada_user = login("Editors", first_name="Ada", last_name="Lovelace")
-    bob, bob_user = login("Editors", first_name="Bob", last_name="Builder")
+    bob, _bob_user = login("Editors", first_name="Bob", last_name="Builder")
     post = PostFactory(
         title="Indexes",
         summary="Why indexes help.",

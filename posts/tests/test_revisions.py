@@ -66,7 +66,7 @@ def test_every_save_keeps_one_revision_with_who_byline_and_tags(editing):
 
 
 def test_the_history_page_compares_two_revisions_field_by_field(editing):
-    client, user, post, grace, django, pg = editing
+    client, _user, post, grace, _django, pg = editing
     save_with_byline_and_tags(
         client,
         post,
