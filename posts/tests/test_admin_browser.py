@@ -18,7 +18,7 @@ from playwright.sync_api import expect
 from accounts.tests.factories import UserFactory
 from posts.models import Post, Tag
 from posts.tests.factories import AuthorFactory, PostFactory, TagFactory
-from posts.tests.test_accessibility import AXE, axe_violations, describe
+from posts.tests.test_accessibility import axe_violations, describe
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
