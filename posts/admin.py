@@ -44,6 +44,8 @@ class AuthorshipInline(SortableInline):
     model = Authorship
     autocomplete_fields = ["author"]
     fields = ["author", "role", "position"]
+    verbose_name = "author"
+    verbose_name_plural = "byline (drag rows or use ↑/↓ to order it)"
 
     def get_extra(self, request, obj=None, **kwargs):
         # A new post starts with the writer on its byline (initial data: PostAdmin).
