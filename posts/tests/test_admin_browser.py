@@ -180,3 +180,34 @@ def test_the_admin_pages_have_no_serious_accessibility_violations(live_server, p
 
     problems = "\n".join(f"{name}:\n{describe(v)}" for name, v in found.items() if v)
     assert not problems, problems
+
+
+def test_unsaved_typing_is_offered_back_after_the_tab_closes(live_server, browser, writers):
+    base = live_server.url
+    post = Post.objects.get(title="Indexes for listings")
+    url = f"{base}/admin/posts/post/{post.pk}/change/"
+    context = browser.new_context()
+    page = context.new_page()
+    sign_in(page, base, "ada")
+    page.goto(url)
+    page.fill("#id_body", "Typed, never saved.")
+    page.wait_for_timeout(1200)  # the draft is kept 0.8 s after the last keystroke
+    page.close()  # the tab closes without saving
+
+    page = context.new_page()
+    page.goto(url)
+    banner = page.locator("#draft-restore")
+    expect(banner).to_be_visible()
+    expect(banner).to_contain_text("Restore unsaved changes from")
+    page.click("#draft-restore-yes")
+    expect(page.locator("#id_body")).to_have_value("Typed, never saved.")
+    expect(page.locator("#editor-preview")).to_contain_text("Typed, never saved.")
+    post.refresh_from_db()
+    assert post.body != "Typed, never saved."  # kept in the browser, not as a revision
+
+    page.click("button[name=_continue]")
+    expect(page.locator(".messagelist .success")).to_be_visible()
+    page.goto(url)
+    expect(page.locator("#id_body")).to_have_value("Typed, never saved.")
+    expect(page.locator("#draft-restore")).to_be_hidden()  # cleared by the successful save
+    context.close()
