@@ -122,11 +122,16 @@ def problems(
     previous = 1
     for level in scan.headings:
         if level > previous + 1:
+            where = (
+                f"The first heading is level {level}"
+                if previous == 1
+                else f"A level-{level} heading follows a level-{previous} one"
+            )
             found.append(
                 Problem(
                     "heading-skip",
-                    f"A level-{level} heading follows a level-{previous} one: "
-                    f"use level {previous + 1} (or fewer #) so the outline has no gap.",
+                    f"{where}: use level {previous + 1} ({'#' * (previous + 1)}) "
+                    "so the outline has no gap.",
                 )
             )
         previous = level

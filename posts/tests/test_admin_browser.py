@@ -16,6 +16,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.tests.factories import UserFactory
+from posts import services
 from posts.models import Post, Tag
 from posts.tests.factories import AuthorFactory, PostFactory, TagFactory
 from posts.tests.test_accessibility import axe_violations, describe
@@ -211,3 +212,20 @@ def test_unsaved_typing_is_offered_back_after_the_tab_closes(live_server, browse
     expect(page.locator("#id_body")).to_have_value("Typed, never saved.")
     expect(page.locator("#draft-restore")).to_be_hidden()  # cleared by the successful save
     context.close()
+
+
+def test_tags_are_reordered_with_the_move_buttons(live_server, browser, writers):
+    base = live_server.url
+    post = Post.objects.get(title="Indexes for listings")
+    first, second = TagFactory(name="Alpha"), TagFactory(name="Beta")
+    services.post_set_tags(post=post, tags=[first, second])
+    page = browser.new_context().new_page()
+    sign_in(page, base, "ada")
+    page.goto(f"{base}/admin/posts/post/{post.pk}/change/")
+
+    page.locator("#post_tags-0 button[aria-label='Move down']").click()
+    expect(page.locator("#id_post_tags-0-position")).to_have_value("1")
+    page.click("button[name=_continue]")
+    expect(page.locator(".messagelist .success")).to_be_visible()
+
+    assert [r.tag.name for r in post.post_tags.order_by("position")] == ["Beta", "Alpha"]

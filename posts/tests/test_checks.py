@@ -75,7 +75,7 @@ def test_publishing_a_post_with_problems_is_blocked_with_the_list():
     assert response.status_code == 200
     page = response.content.decode()
     assert "Not published: fix these first" in page
-    assert "Add a summary" in page and "level-4 heading" in page
+    assert "Add a summary" in page and "The first heading is level 4" in page
     assert "Publish anyway" not in page  # Authors cannot override
     post.refresh_from_db()
     assert post.status == Post.Status.DRAFT
