@@ -191,6 +191,12 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Authoring (posts/admin.py, posts/sharing.py) ---------------------------
+# How long a shared draft-preview link works, in seconds (7 days).
+PREVIEW_LINK_MAX_AGE = env.int("PREVIEW_LINK_MAX_AGE", default=7 * 24 * 3600)
+# Seconds an editor counts as "also editing" after their last ping.
+EDIT_PRESENCE_TTL = env.int("EDIT_PRESENCE_TTL", default=60)
+
 # --- Static and media -------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "staticfiles")))

@@ -4,6 +4,7 @@ from django.urls import include, path
 
 from core import health
 from posts import feeds, sitemaps
+from posts.preview_views import SharedPreviewView
 
 admin.site.site_header = f"{settings.SITE_NAME} admin"
 admin.site.site_title = settings.SITE_NAME
@@ -21,6 +22,8 @@ urlpatterns = [
     path("sitemap.xml", sitemaps.sitemap_index, name="sitemap"),
     path("sitemap-<slug:section>.xml", sitemaps.sitemap_section, name="sitemap_section"),
     path("robots.txt", sitemaps.robots_txt, name="robots_txt"),
+    # A draft shared by a signed link (posts.sharing).
+    path("preview/<str:signed>/", SharedPreviewView.as_view(), name="preview_link"),
     path("", include("posts.urls")),
 ]
 

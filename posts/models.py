@@ -271,3 +271,42 @@ class SlugHistory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}:{self.old_slug} -> {self.object_id}"
+
+
+class PostRevision(models.Model):
+    """The byline and tags that went with one saved version of a post.
+
+    simple-history keeps the post's own fields (`history`); this adds the through
+    rows as they were, written once per explicit save (posts.revisions.record).
+    """
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="revisions")
+    history = models.OneToOneField(
+        "posts.HistoricalPost", on_delete=models.CASCADE, related_name="revision"
+    )
+    # [{"author": id, "name": display name, "role": role}, ...] in byline order.
+    byline = models.JSONField(default=list)
+    # [{"tag": id, "name": name, "primary": bool}, ...] in display order.
+    tags = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        get_latest_by = "created_at"
+
+    def __str__(self) -> str:
+        return f"{self.post} v{self.history.version}"
+
+
+class PreviewLink(models.Model):
+    """The secret behind a post's shared preview links; deleting it revokes them all."""
+
+    post = models.OneToOneField(Post, on_delete=models.CASCADE, related_name="preview_link")
+    token = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"Preview link for {self.post}"
