@@ -35,7 +35,7 @@ def test_authors_see_and_edit_only_their_own_posts():
     assert "Mine" in listing and "Someone else&#x27;s" not in listing
     assert client.get(f"/admin/posts/post/{mine.pk}/change/").status_code == 200
     assert client.get(f"/admin/posts/post/{theirs.pk}/change/").status_code == 404
-    assert client.get(f"/admin/posts/post/{theirs.pk}/history/").status_code == 403
+    assert client.get(f"/admin/posts/post/{theirs.pk}/history/").status_code == 404
     response = client.post(f"/admin/posts/post/{theirs.pk}/delete/", {"post": "yes"})
     assert response.status_code == 404
     assert Post.objects.filter(pk=theirs.pk).exists()

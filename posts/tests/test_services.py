@@ -226,14 +226,15 @@ def test_an_admin_save_runs_a_fixed_number_of_queries_whatever_shares_its_tags()
     alone = admin_save_queries(0)
     shared = admin_save_queries(20)
     assert alone == shared
-    assert alone <= 60  # the count at the time of writing: see the closing note
+    assert alone <= 67  # at the time of writing: 24 of them are the inline forms' own checks
 
 
 def admin_create_queries() -> tuple[int, int]:
     """(queries, search-vector statements) to add a post with 5 tags and 3 authors."""
     tags = [TagFactory() for _ in range(5)]
     authors = [AuthorFactory() for _ in range(3)]
-    data = admin_form(Post(title="Brand new", slug="brand-new", status="published"))
+    post = Post(title="Brand new", slug="brand-new", status="published", summary="A new post.")
+    data = admin_form(post)
     data["published_at_0"], data["published_at_1"] = "2026-01-02", "10:00:00"
     byline_rows = [{"author": a.pk, "position": n, "role": "author"} for n, a in enumerate(authors)]
     tag_rows_ = [{"tag": t.pk, "position": n} for n, t in enumerate(tags)]
@@ -257,7 +258,7 @@ def admin_create_queries() -> tuple[int, int]:
 def test_adding_a_post_with_5_tags_and_3_authors_rebuilds_its_search_vector_once():
     total, vectors = admin_create_queries()
     assert vectors == (1 if search.is_postgres() else 0)
-    assert total <= 60  # the count at the time of writing: see the closing note
+    assert total <= 70  # at the time of writing (73, with 6 vector rebuilds, before services)
 
 
 def test_an_author_edits_the_byline_in_the_admin_inline():
