@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.forms import modelform_factory
 from PIL import Image
@@ -220,3 +221,48 @@ def test_the_author_page_shows_the_avatar_from_its_renditions(client):
     avatar = next(p for p in img_tags(html) if "Ada smiling" in p)
     assert "-96.webp 96w" in avatar and 'sizes="96px"' in avatar
     assert 'width="96" height="96"' in avatar
+
+
+# --- The admin -------------------------------------------------------------------------
+
+
+def admin_add_post(client, cover):
+    author = AuthorFactory()
+    author.user.groups.add(Group.objects.get(name="Authors"))
+    client.force_login(author.user)
+    data = {
+        "title": "With a cover",
+        "slug": "with-a-cover",
+        "summary": "",
+        "body": "Hello",
+        "body_format": "markdown",
+        "cover_image": cover,
+        "cover_alt": "A teal rectangle",
+        "status": "draft",
+        "published_at_0": "",
+        "published_at_1": "",
+        "canonical_url": "",
+        "source_guid": "",
+        "series": "",
+        "series_order": "",
+        "authorships-TOTAL_FORMS": 0,
+        "authorships-INITIAL_FORMS": 0,
+        "post_tags-TOTAL_FORMS": 0,
+        "post_tags-INITIAL_FORMS": 0,
+    }
+    return client.post("/admin/posts/post/add/", data)
+
+
+def test_the_admin_refuses_an_svg_cover_with_the_reason(client):
+    response = admin_add_post(client, upload("logo.svg", SVG))
+    assert response.status_code == 200
+    assert "SVG images are not accepted (they can carry scripts)." in response.content.decode()
+    assert not Post.objects.filter(slug="with-a-cover").exists()
+
+
+def test_a_cover_saved_in_the_admin_gets_its_renditions(client, media_root):
+    response = admin_add_post(client, upload(width=1000, height=500))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    post = Post.objects.get(slug="with-a-cover")
+    assert post.cover_renditions["widths"] == [480, 960]
+    assert len(rendition_files(media_root)) == 3
