@@ -186,8 +186,8 @@ def _target_widths(width: int, widths: tuple[int, ...]) -> list[int]:
 
 def renditions_list(data: dict) -> list[dict[str, Any]]:
     """The files a renditions record names: WebP at each width, then the fallback
-    in the original format at the largest width."""
-    if not data:
+    in the original format at the largest width. None for an animated image."""
+    if not data or not data["widths"]:
         return []
     width, height, prefix = data["width"], data["height"], data["prefix"]
     items = [(w, "webp") for w in data["widths"]] + [(data["widths"][-1], data["format"])]
@@ -226,7 +226,9 @@ def make_renditions(
         # A sideways phone photo: the renditions are turned upright, and so is the size.
         image = _rgb(ImageOps.exif_transpose(source))
         record["width"], record["height"] = image.size
-    record["widths"] = _target_widths(record["width"], widths)
+    # An animated GIF or WebP stays as uploaded: a resized copy would keep one frame.
+    animated = getattr(source, "is_animated", False)
+    record["widths"] = [] if animated else _target_widths(record["width"], widths)
     for item in renditions_list(record):
         if storage.exists(item["name"]):
             continue
@@ -272,6 +274,8 @@ def srcset_data(field_file, data: dict | None) -> dict[str, Any]:
         return {"src": field_file.url, "width": width, "height": height, "srcset": ""}
     url = field_file.storage.url
     items = renditions_list(data)
+    if not items:  # animated: the original, at its size
+        return {"src": field_file.url, "width": data["width"], "height": data["height"]}
     return {
         "src": url(items[-1]["name"]),
         "width": data["width"],

@@ -85,7 +85,8 @@ def body_image_store(*, upload: UploadedFile, alt: str) -> BodyImage:
     ext = ACCEPTED_FORMATS[info.format]
     name = default_storage.save(f"{BODY_IMAGES_DIR}/{timezone.now():%Y/%m}/{stem}.{ext}", upload)
     data = make_renditions(default_storage, name, widths=COVER_WIDTHS)
-    embed = renditions_list(data)[-1]
+    made = renditions_list(data)
+    embed = made[-1] if made else {"name": name, **data}  # animated: the original
     url = default_storage.url(embed["name"])
     return BodyImage(
         url=url,

@@ -39,3 +39,10 @@ def responsive_image(
         "lazy": not (eager or priority),
         "priority": priority,
     }
+
+
+@register.filter
+def share_url(field_file, renditions: dict | None) -> str:
+    """The image for link previews (og:image): the largest rendition in the original
+    format (at most 1440 px wide, JPEG or PNG as uploaded), or the original file."""
+    return srcset_data(field_file, renditions).get("src", "")

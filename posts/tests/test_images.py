@@ -1,5 +1,6 @@
 """The image check (core/images.py), renditions made once, and srcset on reader pages."""
 
+import io
 import re
 
 import pytest
@@ -155,6 +156,20 @@ def test_a_small_image_is_never_upscaled(media_root):
     assert sorted(n.split("-")[1] for n in rendition_files(media_root)) == ["300.png", "300.webp"]
 
 
+def test_an_animated_gif_is_served_as_uploaded(client, media_root):
+    frames = [Image.new("RGB", (600, 300), colour) for colour in ("red", "blue", "green")]
+    out = io.BytesIO()
+    frames[0].save(out, "GIF", save_all=True, append_images=frames[1:], duration=200, loop=0)
+    post = PostFactory()
+    post.cover_image, post.cover_alt = upload("spin.gif", out.getvalue()), "A spinner"
+    services.post_save(post=post)
+    assert post.cover_renditions["widths"] == [] and rendition_files(media_root) == {}
+    html = client.get(post.get_absolute_url()).content.decode()
+    picture = next(p for p in img_tags(html) if "A spinner" in p)
+    assert f'src="{post.cover_image.url}"' in picture and "srcset" not in picture
+    assert 'width="600" height="300"' in picture
+
+
 def test_removing_the_cover_clears_its_record(media_root):
     post = PostFactory()
     post.cover_image, post.cover_alt = upload(), "Teal"
@@ -198,6 +213,11 @@ def test_the_post_page_cover_has_srcset_sizes_dimensions_and_high_priority(clien
     assert f'src="/media/{prefix}-1440.png"' in picture
     assert 'width="1600" height="840"' in picture
     assert 'fetchpriority="high"' in picture and 'loading="lazy"' not in picture
+    # Link previews get the JPEG/PNG rendition, not a camera-sized original.
+    assert (
+        f'<meta property="og:image" content="http://127.0.0.1:8000/media/{prefix}-1440.png">'
+        in html
+    )
 
 
 def test_cards_have_srcset_and_only_the_first_screenful_loads_eagerly(client):
