@@ -21,8 +21,9 @@ def _fresh_page_cache(settings, tmp_path_factory):
     get_store.cache_clear()
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
+    """Uploads and renditions (seed_demo draws covers) go to this test's own directory."""
     settings.MEDIA_ROOT = tmp_path / "media"
     return settings.MEDIA_ROOT
 

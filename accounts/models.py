@@ -3,10 +3,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from core.images import CheckedImageField
 from core.links import slug_path
 from core.models import StoredCountMixin
 from core.rendering import render_markdown
-from core.validators import validate_image_size
 
 
 class User(AbstractUser):
@@ -34,12 +34,14 @@ class AuthorProfile(StoredCountMixin, models.Model):
     tagline = models.CharField(max_length=200, blank=True, help_text="One line under the name.")
     bio = models.TextField(blank=True, help_text="Markdown.")
     bio_html = models.TextField(blank=True, editable=False)
-    avatar = models.ImageField(
-        upload_to="avatars/%Y/", blank=True, validators=[validate_image_size]
+    avatar = CheckedImageField(
+        upload_to="avatars/%Y/", blank=True, help_text="JPEG, PNG, GIF or WebP, square works best."
     )
     avatar_alt = models.CharField(
         max_length=200, blank=True, help_text="Describe the picture for screen readers."
     )
+    # Sizes made of the avatar (core.images.ensure_renditions), for srcset without I/O.
+    avatar_renditions = models.JSONField(default=dict, blank=True, editable=False)
     website = models.URLField(blank=True)
     twitter = models.CharField(max_length=60, blank=True, help_text="Handle without @.")
     mastodon = models.URLField(blank=True, help_text="Full profile URL.")
@@ -50,7 +52,9 @@ class AuthorProfile(StoredCountMixin, models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = HistoricalRecords(excluded_fields=["bio_html", "published_post_count"])
+    history = HistoricalRecords(
+        excluded_fields=["bio_html", "published_post_count", "avatar_renditions"]
+    )
 
     class Meta:
         ordering = ["display_name", "pk"]

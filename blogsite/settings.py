@@ -203,9 +203,33 @@ STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "static
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
-SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+# Uploads (covers, avatars, body images and their renditions) go to MEDIA_ROOT, or
+# to an S3-compatible bucket (AWS S3, MinIO, R2, …) through django-storages when one
+# is named. Credentials come from boto3's usual sources (AWS_ACCESS_KEY_ID /
+# AWS_SECRET_ACCESS_KEY in the environment, an instance role, ~/.aws).
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    MEDIA_STORAGE = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default="") or None,
+            "location": env.str("AWS_LOCATION", default=""),
+            # Plain URLs: cached pages outlive signed ones. Make the bucket (or the
+            # CDN in front of it) publicly readable.
+            "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=False),
+            "default_acl": env.str("AWS_DEFAULT_ACL", default="") or None,
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+else:
+    MEDIA_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=not AWS_STORAGE_BUCKET_NAME)
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": MEDIA_STORAGE,
     "staticfiles": {
         "BACKEND": env.str(
             "STATICFILES_BACKEND",

@@ -1,15 +1,30 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from core import health
-from posts import feeds, sitemaps
+from posts import feeds, images_views, sitemaps
 from posts.preview_views import SharedPreviewView
 
 admin.site.site_header = f"{settings.SITE_NAME} admin"
 admin.site.site_title = settings.SITE_NAME
 
 urlpatterns = [
+    # Before the admin's own URLs, which would answer these paths with a 404.
+    path("admin/posts/upload-image/", images_views.upload_image, name="upload_image"),
+    # The one-time set-password link printed by `manage.py create_author`
+    # (admin-styled templates from django.contrib.admin).
+    path(
+        "admin/password-reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path(
+        "admin/password-reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),

@@ -4,10 +4,10 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from core.images import CheckedImageField
 from core.links import slug_path
 from core.models import StoredCountMixin
 from core.rendering import reading_minutes, render_body
-from core.validators import validate_image_size
 from posts.querysets import PostQuerySet
 
 
@@ -76,12 +76,16 @@ class Post(models.Model):
         max_length=10, choices=BodyFormat.choices, default=BodyFormat.MARKDOWN
     )
     body_html = models.TextField(blank=True, editable=False)
-    cover_image = models.ImageField(
-        upload_to="covers/%Y/", blank=True, validators=[validate_image_size]
+    cover_image = CheckedImageField(
+        upload_to="covers/%Y/",
+        blank=True,
+        help_text="JPEG, PNG, GIF or WebP; resized copies are made for every screen size.",
     )
     cover_alt = models.CharField(
         max_length=200, blank=True, help_text="Describe the cover image; required with an image."
     )
+    # Sizes made of the cover (core.images.ensure_renditions), for srcset without I/O.
+    cover_renditions = models.JSONField(default=dict, blank=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
     published_at = models.DateTimeField(
         null=True,
@@ -117,7 +121,7 @@ class Post(models.Model):
     # Kept up to date on PostgreSQL only (posts.search); NULL on SQLite.
     search_vector = SearchVectorField(null=True, editable=False)
 
-    history = HistoricalRecords(excluded_fields=["body_html", "search_vector"])
+    history = HistoricalRecords(excluded_fields=["body_html", "search_vector", "cover_renditions"])
     objects = PostQuerySet.as_manager()
 
     # Fields whose change moves the post in or out of, or around, public listings.

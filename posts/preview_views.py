@@ -20,7 +20,7 @@ class SharedPreviewView(PostDetailView):
             return HttpResponseRedirect(post.get_absolute_url())
         self.object = post
         self.is_preview = True  # preview banner, noindex meta, no cache tags
-        response = self.render_to_response(self.get_context_data(object=post))
+        response = self.render_to_response(self.get_context_data(object=post, shared_link=True))
         response["Cache-Control"] = "private, no-store"
         response["X-Robots-Tag"] = "noindex, nofollow"
         response["Referrer-Policy"] = "no-referrer"  # the link is the secret

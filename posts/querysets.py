@@ -6,6 +6,7 @@ from django.utils import timezone
 CARD_AUTHORSHIP_FIELDS = (
     "post_id", "position", "role", "author__user_id", "author__handle",
     "author__display_name", "author__tagline", "author__avatar", "author__avatar_alt",
+    "author__avatar_renditions",
 )  # fmt: skip
 CARD_TAG_FIELDS = ("post_id", "position", "is_primary", "tag__name", "tag__slug")
 

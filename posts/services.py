@@ -29,7 +29,7 @@ from django.utils.text import slugify
 from accounts.models import AuthorProfile
 from core.cache import invalidate_on_commit
 from core.cache import tags as cache_tags
-from posts import counts, search, slugs
+from posts import counts, images, search, slugs
 from posts.models import Authorship, Post, PostTag, Series, SlugHistory, Tag
 
 # Post fields whose change alters the stored search vector.
@@ -164,6 +164,7 @@ def post_save(*, post: Post, expected_version: int | None = None, validate: bool
             slugs.claim_slug(kind="post", slug=post.slug)
         post.version = (before["version"] if before else 0) + 1
         post.save()
+        images.refresh_post_cover(post=post)
         if before and before["slug"] != post.slug:
             slugs.remember_slug(kind="post", old_slug=before["slug"], object_id=post.pk)
         text_changed = before is None or any(getattr(post, f) != before[f] for f in SEARCH_FIELDS)
@@ -517,6 +518,7 @@ def series_delete(*, series: Series) -> None:
 def author_save(*, author: AuthorProfile) -> AuthorProfile:
     with transaction.atomic():
         _save_slugged(author, kind=SlugHistory.Kind.AUTHOR, field_name="handle")
+        images.refresh_author_avatar(author=author)
     return author
 
 

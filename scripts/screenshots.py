@@ -77,6 +77,12 @@ def main() -> int:
                     response = page.goto(urljoin(base_url + "/", path.lstrip("/")))
                     status = response.status if response else "?"
                     target = args.out / f"{name}-{width}.png"
+                    # A full-page shot never scrolls, so lazy images below the fold
+                    # would stay blank: load them all first.
+                    page.eval_on_selector_all(
+                        "img[loading=lazy]", "els => els.forEach(e => (e.loading = 'eager'))"
+                    )
+                    page.wait_for_load_state("networkidle")
                     page.screenshot(path=str(target), full_page=True)
                     print(f"{target.relative_to(ROOT) if target.is_relative_to(ROOT) else target}"
                           f"  {status}  {path}")  # fmt: skip

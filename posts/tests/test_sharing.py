@@ -28,6 +28,8 @@ def test_a_shared_link_shows_the_draft_without_login(draft):
     page = response.content.decode()
     assert "A draft to share" in page
     assert "Preview — not public." in page
+    assert "through a private preview link" in page
+    assert "Only its authors and editors" not in page
 
 
 def test_a_shared_link_is_never_indexed_nor_cached(draft):

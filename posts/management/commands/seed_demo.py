@@ -2,23 +2,31 @@
 
 Idempotent: authors, tags and series have fixed handles/slugs and posts are
 `demo-<n>`, so a second run with the same --posts adds nothing.
+
+Every post gets a cover and every author an avatar, drawn with Pillow
+(posts/demo_images.py) and resized like an upload. Large runs share a pool of
+covers so a 100k-post seed stays fast.
 """
 
 import random
 from datetime import timedelta
+from functools import partial
 
 import factory
 import factory.random
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.models import AuthorProfile
 from accounts.tests.factories import UserFactory
 from core.cache.store import purge
+from core.images import AVATAR_WIDTHS, COVER_WIDTHS
 from core.rendering import reading_minutes, render_markdown
-from posts import services
+from posts import demo_images, images, services
 from posts.models import Post, Series, Tag
+from posts.templatetags.blog import initials
 from posts.tests import demo_text
 from posts.tests.factories import (
     AuthorFactory,
@@ -45,6 +53,9 @@ DEMO_SERIES = [
     ("postgres-for-app-developers", "PostgreSQL for application developers"),
 ]
 BODY_VARIANTS = 8
+# Above this many posts, covers come from a pool instead of one per post.
+DISTINCT_COVERS_UP_TO = 200
+COVER_POOL = 24
 
 
 class Command(BaseCommand):
@@ -106,7 +117,34 @@ class Command(BaseCommand):
                 if tagline:
                     extra["tagline"] = tagline
                 AuthorFactory(handle=handle, user=user, **extra)
-        return list(AuthorProfile.objects.filter(handle__in=[w[0] for w in wanted]).order_by("pk"))
+        authors = list(
+            AuthorProfile.objects.filter(handle__in=[w[0] for w in wanted]).order_by("pk")
+        )
+        self.ensure_avatars(authors)
+        return authors
+
+    def ensure_avatars(self, authors: list[AuthorProfile]) -> None:
+        """An initials avatar for each demo author who has no picture yet."""
+        todo = []
+        for author in authors:
+            if not author.avatar:
+                letters = initials(author.display_name)
+                name = f"avatars/demo/{author.handle}-{letters.lower()}.png"
+                todo.append((author, name, letters))
+        if not todo:
+            return
+        records = images.images_generate(
+            jobs=[
+                (name, partial(demo_images.avatar, a.handle, letters)) for a, name, letters in todo
+            ],
+            widths=AVATAR_WIDTHS,
+        )
+        images.authors_set_avatars(
+            avatars=[
+                (a, name, demo_images.avatar_alt(a.handle, letters, a.display_name), records[name])
+                for a, name, letters in todo
+            ]
+        )
 
     def ensure_tags(self, count: int) -> list[Tag]:
         names = list(DEMO_TAGS[:count]) + [f"Topic {n}" for n in range(len(DEMO_TAGS), count)]
@@ -133,6 +171,15 @@ class Command(BaseCommand):
             html = render_markdown(source)
             bodies.append((source, html, reading_minutes(html)))
         now = timezone.now()
+        picks = {}
+        for n in todo:
+            rng = random.Random(seed * 7919 + n)
+            byline = rng.sample(authors, k=min(len(authors), rng.choice([1, 1, 2, 3])))
+            k = min(len(tags), 5 if len(tags) > 100 else rng.randint(1, 4))
+            picks[n] = (byline, rng.sample(tags, k=k))
+        covers = self.make_covers(
+            count, {n: tag_list[0].name for n, (_, tag_list) in picks.items()}
+        )
         items = []
         for n in todo:
             source, html, minutes = bodies[n % BODY_VARIANTS]
@@ -151,13 +198,31 @@ class Command(BaseCommand):
             if n < 8 and series:
                 post.series = series[n % len(series)]
                 post.series_order = n // len(series) + 1
-            rng = random.Random(seed * 7919 + n)
-            byline = rng.sample(authors, k=min(len(authors), rng.choice([1, 1, 2, 3])))
-            k = min(len(tags), 5 if len(tags) > 100 else rng.randint(1, 4))
-            picked = rng.sample(tags, k=k)
+            byline, picked = picks[n]
+            number, word, name, record = covers[n]
+            post.cover_image, post.cover_renditions = name, record
+            post.cover_alt = demo_images.cover_alt(number, word, post.title)
             items.append(services.NewPost(post=post, authors=byline, tags=picked, rendered=True))
         posts = services.posts_bulk_create(items=items)
         if connection.vendor == "postgresql" and len(posts) > 1000:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")  # plan the new rows with real statistics
         return len(posts)
+
+    def make_covers(self, count: int, words: dict[int, str]) -> dict[int, tuple]:
+        """Post number -> (cover number, word, file name, renditions). Each post gets its
+        own cover, drawn around its primary tag's name, up to DISTINCT_COVERS_UP_TO posts;
+        past that, posts share a pool of COVER_POOL covers with the demo tag names."""
+        chosen = {}
+        for n, word in words.items():
+            if count > DISTINCT_COVERS_UP_TO:
+                number = n % COVER_POOL
+                word = DEMO_TAGS[number % len(DEMO_TAGS)]
+            else:
+                number = n
+            chosen[n] = (number, word, f"covers/demo/{number}-{slugify(word)}.jpg")
+        jobs = {
+            name: partial(demo_images.cover, number, word) for number, word, name in chosen.values()
+        }
+        records = images.images_generate(jobs=list(jobs.items()), widths=COVER_WIDTHS)
+        return {n: (num, word, name, records[name]) for n, (num, word, name) in chosen.items()}
