@@ -22,6 +22,8 @@ from functools import cache
 from django.conf import settings
 from django.core.cache import cache as django_cache
 
+from core.cache import edge
+
 log = logging.getLogger(__name__)
 
 # Version marks outlive any render that could still be running.
@@ -174,7 +176,11 @@ def invalidate(tags: set[str]) -> None:
         store.invalidate(tags)
     except store.errors as exc:
         log.warning("page cache invalidation failed for %s: %s", sorted(tags), exc)
+    # After Redis: an edge that refetches at once must get the fresh page.
+    edge.purge(tags)
 
 
 def purge() -> int:
-    return get_store().purge()
+    dropped = get_store().purge()
+    edge.purge_everything()
+    return dropped
