@@ -17,7 +17,10 @@ from core.cache import edge
 from posts.models import Authorship, Post, PostTag
 from posts.tests.edge import AppServer, Varnish, free_port, request
 from posts.tests.factories import PostFactory
-from posts.tests.test_cache import PAGES, site  # noqa: F401 - the same site as test_cache
+from posts.tests.test_cache import PAGES
+from posts.tests.test_cache import site as site_fixture
+
+site = site_fixture  # the same authors, tags, series and posts as test_cache.py
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
