@@ -74,7 +74,9 @@ def request(
 class Varnish:
     """varnishd in the foreground (-F) with our VCL over `backends` (host:port)."""
 
-    def __init__(self, backends: list[str], *, purgers: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, backends: list[str], *, purgers: tuple[str, ...] = (), port: int | None = None
+    ) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="blogsite-varnish-"))
         self.dir.chmod(0o755)  # the worker process runs as Varnish's own user
         shutil.copy(VCL, self.dir / "default.vcl")
@@ -85,7 +87,7 @@ class Varnish:
             args += ["--purger", p]
         site = subprocess.run(args, check=True, capture_output=True, text=True).stdout
         (self.dir / "site.vcl").write_text(site)
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = self.dir / "varnishd.log"
         with self.log.open("w") as out:
@@ -125,6 +127,7 @@ class AppServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.dir = Path(tempfile.mkdtemp(prefix="blogsite-app-"))
         self.log = self.dir / "gunicorn.log"
+        self.access_log = self.dir / "access.log"
         full_env = {
             **os.environ,
             "DATABASE_URL": database_url(),
@@ -132,7 +135,7 @@ class AppServer:
             "HOST": "127.0.0.1",
             "PORT": str(self.port),
             "WEB_CONCURRENCY": str(workers),
-            "GUNICORN_ACCESSLOG": "/dev/null",
+            "GUNICORN_ACCESSLOG": str(self.access_log),
             "DEBUG": "false",
             "SECRET_KEY": "edge-tests-not-secret-0123456789abcdefghijklmnopqrstuvwxyz",
             "STATICFILES_BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage",
