@@ -8,13 +8,17 @@ scripts/ensure-varnish.sh (run by `make test`) installs Varnish and Redis Sentin
 from __future__ import annotations
 
 import http.client
+import http.cookiejar
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from pathlib import Path
 
 from django.db import connection
@@ -24,6 +28,7 @@ VCL = ROOT / "deploy" / "varnish" / "default.vcl"
 SITE_VCL = ROOT / "scripts" / "varnish-site-vcl.py"
 VARNISHD = shutil.which("varnishd") or "/usr/sbin/varnishd"
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+PASSWORD = "correct horse battery staple"  # accounts.tests.factories.UserFactory's
 
 
 def free_port() -> int:
@@ -162,3 +167,24 @@ class AppServer:
     def close(self) -> None:
         stop(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class AdminSession:
+    """A logged-in browser session on one app server (cookies, CSRF token)."""
+
+    def __init__(self, base: str, username: str) -> None:
+        self.base = base
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.post("/admin/login/?next=/admin/", {"username": username, "password": PASSWORD})
+        assert any(c.name == "sessionid" for c in self.jar), "admin login failed"
+
+    def csrf(self, path: str) -> str:
+        with self.opener.open(self.base + path, timeout=30) as response:
+            page = response.read().decode()
+        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+
+    def post(self, path: str, data: dict) -> tuple[int, str]:
+        body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": self.csrf(path)}).encode()
+        with self.opener.open(self.base + path, data=body, timeout=30) as response:
+            return response.status, response.url

@@ -5,21 +5,16 @@ admin is fresh on the very next request through every node and every server.
 """
 
 import html
-import http.cookiejar
-import re
-import urllib.parse
-import urllib.request
 
 import pytest
 
 from accounts.tests.factories import UserFactory
-from posts.tests.edge import AppServer, Varnish, free_port
+from posts.tests.edge import AdminSession, AppServer, Varnish, free_port
 from posts.tests.test_cache import PAGES, admin_post_data
 from posts.tests.test_cache import site as site_fixture
 
 pytestmark = pytest.mark.django_db(transaction=True)
 site = site_fixture  # the same authors, tags, series and posts as test_cache.py
-PASSWORD = "correct horse battery staple"  # UserFactory's
 
 
 @pytest.fixture
@@ -38,27 +33,6 @@ def cluster(tmp_path_factory):
     finally:
         for server in nodes + apps:
             server.close()
-
-
-class AdminSession:
-    """A logged-in browser session on one app server (cookies, CSRF token)."""
-
-    def __init__(self, base: str, username: str) -> None:
-        self.base = base
-        self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
-        self.post("/admin/login/?next=/admin/", {"username": username, "password": PASSWORD})
-        assert any(c.name == "sessionid" for c in self.jar), "admin login failed"
-
-    def csrf(self, path: str) -> str:
-        with self.opener.open(self.base + path, timeout=30) as response:
-            page = response.read().decode()
-        return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-
-    def post(self, path: str, data: dict) -> tuple[int, str]:
-        body = urllib.parse.urlencode({**data, "csrfmiddlewaretoken": self.csrf(path)}).encode()
-        with self.opener.open(self.base + path, data=body, timeout=30) as response:
-            return response.status, response.url
 
 
 def fetch(server, path: str) -> tuple[str, str]:
