@@ -173,7 +173,10 @@ def build(work: Path) -> str:
             continue
         notes = []
         if c["cache"]:
-            notes.append(f"X-Page-Cache: {c['cache']}")
+            header = "X-Edge-Cache" if c["name"] == "varnish" else "X-Page-Cache"
+            notes.append(f"{header}: {c['cache']}")
+        if c["name"] == "varnish" and c["cache"] != "hit":
+            notes.append("**not served from Varnish's cache**")
         if c["name"] == "hit" and c["cache"] != "hit":
             notes.append("**not served from the cache**")
         if c["name"] == "hit" and w["requests"]:

@@ -223,7 +223,7 @@ run_case() { # name label url
   cache=$(curl -s -D - -o /dev/null "$url" | tr -d '\r' | sed -n 's/^[Xx]-[Pp]age-[Cc]ache: //p')
   edge=$(curl -s -D - -o /dev/null "$url" | tr -d '\r' | sed -n 's/^[Xx]-[Ee]dge-[Cc]ache: //p')
   cache=${edge:-$cache}
-  echo "-- $label: $url -> $code ${cache:+(X-Page-Cache: $cache)}"
+  echo "-- $label: $url -> $code ${cache:+(cache: $cache)}"
   if [ "$code" != 200 ]; then
     printf '%s\t%s\t%s\t%s\t\t\t\n' "$name" "$label" "$url" "$code" >>"$WORK/cases.tsv"
     return 0

@@ -129,7 +129,7 @@ class Reader(threading.Thread):
 
 
 def test_the_site_survives_a_redis_failover_and_never_serves_a_lost_invalidation(
-    site, group, tmp_path_factory
+    site, group, settings, tmp_path_factory
 ):
     env = {"REDIS_SENTINELS": f"127.0.0.1:{group.sentinel_port}", "REDIS_SENTINEL_SERVICE": SERVICE}
     app = AppServer(cache_dir=tmp_path_factory.getbasetemp() / "cache", workers=2, **env)
@@ -142,7 +142,7 @@ def test_the_site_survives_a_redis_failover_and_never_serves_a_lost_invalidation
         for _ in range(4):
             assert app.get(path)[0] == 200
         assert app.get(path)[1]["x-page-cache"] == "hit"
-        key = f"blogsite:pg:{page.FORMAT}:{path}"
+        key = f"{settings.CACHE_KEY_PREFIX}:pg:{page.FORMAT}:{path}"
         group._wait(lambda: group.replica.get(key) is not None)
         old_copy = group.replica.get(key)
 
