@@ -39,7 +39,8 @@ class RedisGroup:
         self.dir = Path(tempfile.mkdtemp(prefix="blogsite-sentinel-"))
         self.procs: dict[str, subprocess.Popen] = {}
         self.primary_port, self.replica_port, self.sentinel_port = (free_port() for _ in "abc")
-        common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+        # --dir: a replica writes the primary's snapshot there on its first sync.
+        common = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--dir", str(self.dir)]
         self._start(
             "primary", self.primary_port, [REDIS_SERVER, "--port", str(self.primary_port), *common]
         )
