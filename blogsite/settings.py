@@ -183,6 +183,9 @@ CACHE_STALE_WHILE_REVALIDATE = env.int("CACHE_STALE_WHILE_REVALIDATE", default=3
 # Every invalidation also purges the same tags here. Varnish nodes running
 # deploy/varnish/default.vcl, comma separated; empty means no edge.
 EDGE_PURGE_URLS = env.list("EDGE_PURGE_URLS", default=[])
+for _url in EDGE_PURGE_URLS:
+    if not _url.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"EDGE_PURGE_URLS: expected http(s) base URLs, got {_url!r}")
 # Per purge request; one retry. An edge that misses a purge keeps the page for
 # at most its s-maxage (CACHE_TTL, or less before a scheduled post goes live).
 EDGE_PURGE_TIMEOUT = env.float("EDGE_PURGE_TIMEOUT", default=0.5)

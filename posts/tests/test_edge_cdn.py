@@ -3,9 +3,13 @@ of the test's own that records every call and answers as the real API would."""
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -172,3 +176,24 @@ def test_edge_purge_urls_must_be_http(settings, caplog):
     with caplog.at_level(logging.WARNING, logger="core.cache.edge"):
         assert edge.purge({"p1"}) == 0
     assert "not an http(s) URL: 'file:///etc/passwd/'" in caplog.records[0].getMessage()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("EDGE_PURGE_URLS", "varnish:6081", "EDGE_PURGE_URLS: expected http(s) base URLs, got"),
+        ("REDIS_SENTINELS", "10.0.0.7", "REDIS_SENTINELS: expected host:port, got '10.0.0.7'"),
+    ],
+)
+def test_malformed_edge_settings_stop_startup_with_a_message(variable, value, message):
+    env = {**os.environ, variable: value, "SECRET_KEY": "x" * 50}
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        env={**env, "DJANGO_SETTINGS_MODULE": "blogsite.settings"},
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert message in result.stderr.strip().splitlines()[-1]
