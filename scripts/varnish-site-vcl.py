@@ -3,7 +3,7 @@
 app server, a round-robin director "app" over them, and the ACL "purgers".
 
     scripts/varnish-site-vcl.py --backend 127.0.0.1:8000 [--backend ...] \
-        [--purger 10.0.0.0/8 ...] [--probe /healthz] > site.vcl
+        [--purger 10.0.0.0/8 ...] [--probe /healthz --host-header www.example.com] > site.vcl
 
 127.0.0.1 and ::1 are always allowed to purge.
 """
@@ -27,7 +27,9 @@ def purger(value: str) -> str:
         raise argparse.ArgumentTypeError(f"not an address or network: {value!r}") from None
 
 
-def render(backends: list[tuple[str, int]], purgers: list[str], probe: str | None) -> str:
+def render(
+    backends: list[tuple[str, int]], purgers: list[str], probe: str | None, host_header: str | None
+) -> str:
     out = ["# Written by scripts/varnish-site-vcl.py; included by default.vcl.", ""]
     if probe:
         out += [
@@ -48,6 +50,8 @@ def render(backends: list[tuple[str, int]], purgers: list[str], probe: str | Non
             f'    .port = "{port}";',
             "    .connect_timeout = 1s;",
             "    .first_byte_timeout = 30s;",
+            # Probes (and fetches without a Host) need a name in ALLOWED_HOSTS.
+            *([f'    .host_header = "{host_header}";'] if host_header else []),
             *(["    .probe = app_health;"] if probe else []),
             "}",
             "",
@@ -67,8 +71,11 @@ def main() -> None:
     parser.add_argument("--backend", action="append", type=backend_address, required=True)
     parser.add_argument("--purger", action="append", type=purger, default=[])
     parser.add_argument("--probe", help="health-check path, e.g. /healthz (default: none)")
+    parser.add_argument("--host-header", help="Host for probes: a name in ALLOWED_HOSTS")
     args = parser.parse_args()
-    sys.stdout.write(render(args.backend, args.purger, args.probe))
+    if args.host_header and not all(c.isalnum() or c in ".-:" for c in args.host_header):
+        parser.error(f"not a host name: {args.host_header!r}")
+    sys.stdout.write(render(args.backend, args.purger, args.probe, args.host_header))
 
 
 if __name__ == "__main__":

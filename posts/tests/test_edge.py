@@ -149,12 +149,12 @@ def test_through_row_changes_are_fresh_at_the_edge(site, proxy):
 
 def test_a_scheduled_post_is_live_at_the_edge_on_time(site, proxy):
     # Real time: Varnish and gunicorn run on the real clock.
-    live_at = timezone.now() + timedelta(seconds=3)
+    live_at = timezone.now() + timedelta(seconds=4)
     PostFactory(title="Future piece", published_at=live_at)
     warm(proxy, "home")
     _, headers, body = proxy.get("/")
     assert "Future piece" not in body
-    assert int(headers["cache-control"].split("s-maxage=")[1].split(",")[0]) <= 4
+    assert int(headers["cache-control"].split("s-maxage=")[1].split(",")[0]) <= 5
     while timezone.now() < live_at:
         time.sleep(0.1)
     deadline = live_at + timedelta(seconds=2)  # s-maxage is whole seconds, rounded up
@@ -219,13 +219,13 @@ def test_admin_and_posts_are_never_cached_at_the_edge(site, proxy):
 def test_an_undelivered_purge_is_logged_and_the_page_lives_at_most_s_maxage(
     site, settings, caplog, tmp_path_factory
 ):
-    app = AppServer(cache_dir=tmp_path_factory.getbasetemp() / "cache", workers=1, CACHE_TTL="2")
+    app = AppServer(cache_dir=tmp_path_factory.getbasetemp() / "cache", workers=1, CACHE_TTL="3")
     node = Varnish([app.address])
     try:
         settings.EDGE_PURGE_URLS = [f"http://127.0.0.1:{free_port()}"]  # nothing listens
         warm(node, "post")
         _, headers, _ = node.get(PAGES["post"])
-        assert "s-maxage=2," in headers["cache-control"]
+        assert "s-maxage=3," in headers["cache-control"]
         started = time.monotonic()
         with caplog.at_level(logging.WARNING, logger="core.cache.edge"):
             site.post.title = "Edited headline"
@@ -235,7 +235,7 @@ def test_an_undelivered_purge_is_logged_and_the_page_lives_at_most_s_maxage(
         assert len(failures) == 1 and "edge purge failed" in failures[0]
         assert f"p{site.post.pk}" in failures[0]
         assert "Original headline" in text(node, "post")  # the purge never arrived
-        deadline = time.monotonic() + 2 + 1
+        deadline = started + 3 + 1
         while "Original headline" in text(node, "post"):
             assert time.monotonic() < deadline, "the edge kept the page past its s-maxage"
             time.sleep(0.1)
