@@ -89,8 +89,12 @@ class RedisPageStore:
             # Under Sentinel the connection asks the sentinels for the primary.
             pool = self.client.connection_pool
             conn = pool.connection_class(**pool.connection_kwargs)
-            conn.connect()  # Sentinel's connections find the primary here, not on send
-            self._adopt_primary(conn)
+            try:
+                conn.connect()  # Sentinel's connections find the primary here, not on send
+                self._adopt_primary(conn)
+            except BaseException:
+                conn.disconnect()
+                raise
             held = (os.getpid(), conn)
             self._local.conn = held
         return held[1]
