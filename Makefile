@@ -4,9 +4,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
-export PORT
+EDGE_PORT ?= 8080
+export PORT EDGE_PORT
 
-.PHONY: run test lint format bench browser-deps clean
+.PHONY: prepare run edge test lint format bench browser-deps edge-deps clean
 
 $(BIN)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,17 +23,27 @@ $(BIN)/.dev: requirements-dev.txt requirements.txt $(BIN)/.runtime
 	@umask 077; printf 'SECRET_KEY=%s\n' "$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')" > .env
 	@echo "wrote .env with a new SECRET_KEY"
 
-run: $(BIN)/.runtime .env
+prepare: $(BIN)/.runtime .env
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo --if-empty
 	$(BIN)/python manage.py collectstatic --noinput -v0
+
+run: prepare
 	$(BIN)/gunicorn blogsite.wsgi -c gunicorn.conf.py
+
+# `make run` with Varnish in front on EDGE_PORT, purged by tag on every write.
+edge: prepare
+	scripts/edge.sh
 
 browser-deps:
 	scripts/ensure-browser.sh
 
-test: $(BIN)/.dev browser-deps
+# Varnish + vmod xkey and Redis Sentinel for the edge, multi-server and failover tests.
+edge-deps:
+	scripts/ensure-varnish.sh
+
+test: $(BIN)/.dev browser-deps edge-deps
 	scripts/with-services.sh scripts/test-all.sh
 
 lint: $(BIN)/.dev

@@ -19,7 +19,8 @@ import urllib.request
 def fetch(url: str) -> tuple[int, str, str]:
     try:
         with urllib.request.urlopen(url, timeout=10) as r:
-            return r.status, r.headers.get("X-Page-Cache", ""), r.read().decode("utf-8", "replace")
+            cache = r.headers.get("X-Edge-Cache") or r.headers.get("X-Page-Cache", "")
+            return r.status, cache, r.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers.get("X-Page-Cache", ""), ""
     except OSError as exc:

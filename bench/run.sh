@@ -4,8 +4,10 @@
 # Starts throwaway PostgreSQL + Redis (scripts/with-services.sh), seeds a large
 # database, serves it with gunicorn (cache on, cache off), and measures with wrk
 # next to nginx serving the same page as a file and a bare Django view returning
-# it from memory. Then in-process page timings with query plans, worker memory,
-# and a mixed read workload with an edit a second checked for stale pages.
+# it from memory, and Varnish (deploy/varnish/default.vcl) in front of the
+# cached server. Then in-process page timings with query plans, worker memory,
+# and a mixed read workload with an edit a second checked for stale pages, on
+# the cached server and again through Varnish (each edit purges it by tag).
 # Writes bench/results/<date>-<host>.md and prints it. See bench/README.md.
 #
 # Knobs (environment): BENCH_POSTS (100000) BENCH_AUTHORS (200) BENCH_TAGS (1000)
@@ -29,6 +31,7 @@ if [ -z "${BENCH_INNER:-}" ]; then
     apt-get update -qq
     apt-get install -y -qq "${need[@]}" >/dev/null
   fi
+  scripts/ensure-varnish.sh --varnish-only
   export BENCH_INNER=1
   exec scripts/with-services.sh "$ROOT/bench/run.sh" "$@"
 fi
@@ -37,6 +40,7 @@ fi
 PY=${PY:-$ROOT/.venv/bin/python}
 GUNICORN=${GUNICORN:-$ROOT/.venv/bin/gunicorn}
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+VARNISHD=$(command -v varnishd || echo /usr/sbin/varnishd)
 POSTS=${BENCH_POSTS:-100000}
 AUTHORS=${BENCH_AUTHORS:-200}
 TAGS=${BENCH_TAGS:-1000}
@@ -201,15 +205,31 @@ PIDS+=($!)
 NGINX_URL=http://127.0.0.1:$PORT_NGINX
 wait_http "$NGINX_URL/post.html"
 
+# Varnish in front of the cached server, with the project's VCL; the editor of
+# the mixed workload purges it by tag, as every write does (EDGE_PURGE_URLS).
+PORT_VARNISH=$(free_port)
+mkdir -p "$WORK/varnish"
+cp deploy/varnish/default.vcl "$WORK/varnish/"
+"$PY" scripts/varnish-site-vcl.py --backend "127.0.0.1:$PORT_CACHED" >"$WORK/varnish/site.vcl"
+"$VARNISHD" -F -n "$WORK/varnish/n" -a "127.0.0.1:$PORT_VARNISH" -T 127.0.0.1:0 \
+  -f "$WORK/varnish/default.vcl" -p "vcl_path=$WORK/varnish" -s malloc,256m \
+  >"$WORK/varnish/log" 2>&1 &
+PIDS+=($!)
+VARNISH_URL=http://127.0.0.1:$PORT_VARNISH
+export EDGE_PURGE_URLS=$VARNISH_URL
+wait_http "$VARNISH_URL/healthz"
+
 # --- 3. wrk -----------------------------------------------------------------
 # cases.tsv: name, label, url, status, X-Page-Cache seen, redis hits, redis misses
 printf 'name\tlabel\turl\tstatus\tcache\trhits\trmisses\n' >"$WORK/cases.tsv"
 run_case() { # name label url
-  local name=$1 label=$2 url=$3 code cache h0 m0 base
+  local name=$1 label=$2 url=$3 code cache edge h0 m0 base
   base=$(echo "$url" | cut -d/ -f1-3)
   code=$(status_of "$url")
   cache=$(curl -s -D - -o /dev/null "$url" | tr -d '\r' | sed -n 's/^[Xx]-[Pp]age-[Cc]ache: //p')
-  echo "-- $label: $url -> $code ${cache:+(X-Page-Cache: $cache)}"
+  edge=$(curl -s -D - -o /dev/null "$url" | tr -d '\r' | sed -n 's/^[Xx]-[Ee]dge-[Cc]ache: //p')
+  cache=${edge:-$cache}
+  echo "-- $label: $url -> $code ${cache:+(cache: $cache)}"
   if [ "$code" != 200 ]; then
     printf '%s\t%s\t%s\t%s\t\t\t\n' "$name" "$label" "$url" "$code" >>"$WORK/cases.tsv"
     return 0
@@ -232,6 +252,8 @@ curl -s -o /dev/null "$CACHED/posts/$POST/"  # fill the cache for the hit case
 run_case nginx "(1) nginx, static file" "$NGINX_URL/post.html"
 run_case bare "(2) bare Django view" "$BARE/"
 run_case hit "(3) post page, cache hit" "$CACHED/posts/$POST/"
+curl -s -o /dev/null "$VARNISH_URL/posts/$POST/"  # Varnish fetches it once
+run_case varnish "(6) post page, Varnish hit" "$VARNISH_URL/posts/$POST/"
 run_case miss "(4) post page, cache off" "$UNCACHED/posts/$POST/"
 run_case home "(5) home, cache off" "$UNCACHED/"
 run_case tag "(5) tag page, cache off" "$UNCACHED/tags/$TAG/"
@@ -279,22 +301,28 @@ while read -r path; do  # bounded: the candidate list is ~20 lines
     echo "$path" >>"$WORK/mixed-missing"
   fi
 done <"$WORK/mixed-candidates"
-drain "$CACHED"
-while read -r path; do curl -s -o /dev/null --max-time 30 "$CACHED$path" || true; done <"$WORK/mixed-paths"
-h0=$(redis_stat keyspace_hits)
-m0=$(redis_stat keyspace_misses)
-wrk -t"$THREADS" -c"$CONNS" -d"${MIXED_SECONDS}s" --timeout "$WRK_TIMEOUT" --latency -s bench/wrk/mixed.lua "$CACHED" \
-  -- "$WORK/mixed-paths" >"$WORK/wrk-mixed.txt" 2>&1 &
-WRK_PID=$!
-PIDS+=("$WRK_PID")
-sleep 1
+run_mixed() { # suffix base: reads on `base` while the editor retitles a post a second
+  local suffix=$1 base=$2 wrk_pid h0 m0
+  drain "$CACHED"
+  while read -r path; do curl -s -o /dev/null --max-time 30 "$base$path" || true; done <"$WORK/mixed-paths"
+  h0=$(redis_stat keyspace_hits)
+  m0=$(redis_stat keyspace_misses)
+  wrk -t"$THREADS" -c"$CONNS" -d"${MIXED_SECONDS}s" --timeout "$WRK_TIMEOUT" --latency -s bench/wrk/mixed.lua "$base" \
+    -- "$WORK/mixed-paths" >"$WORK/wrk-mixed$suffix.txt" 2>&1 &
+  wrk_pid=$!
+  PIDS+=("$wrk_pid")
+  sleep 1
+  "$PY" -m bench.editor --slugs "$SLUGS" --edits $((MIXED_SECONDS - 3)) --run-id "$RUN_START$suffix" |
+    "$PY" -m bench.checker --base "$base" --out "$WORK/checker$suffix.json" ||
+    echo "bench: the editor or the checker failed; see above" >&2
+  wait "$wrk_pid" || true
+  printf 'redis_hits=%s\nredis_misses=%s\n' "$(($(redis_stat keyspace_hits) - h0))" \
+    "$(($(redis_stat keyspace_misses) - m0))" >"$WORK/mixed-redis$suffix"
+}
 SLUGS=$("$PY" -c "import json; print(','.join(json.load(open('$WORK/targets.json'))['posts']))")
-"$PY" -m bench.editor --slugs "$SLUGS" --edits $((MIXED_SECONDS - 3)) --run-id "$RUN_START" |
-  "$PY" -m bench.checker --base "$CACHED" --out "$WORK/checker.json" ||
-  echo "bench: the editor or the checker failed; see above" >&2
-wait "$WRK_PID" || true
-printf 'redis_hits=%s\nredis_misses=%s\n' "$(($(redis_stat keyspace_hits) - h0))" \
-  "$(($(redis_stat keyspace_misses) - m0))" >"$WORK/mixed-redis"
+run_mixed "" "$CACHED"
+log "mixed workload through Varnish: ${MIXED_SECONDS}s of reads, one edit a second, purged by tag"
+run_mixed "-edge" "$VARNISH_URL"
 
 # --- 7. Report --------------------------------------------------------------
 log "report"
@@ -309,6 +337,7 @@ OUT="$RESULTS_DIR/$(date +%F)-${HOST:-local}.md"
   echo "postgresql=$(psql -At "$DATABASE_URL" -c 'SHOW server_version' | awk '{print $1}')"
   echo "redis=$(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p')"
   echo "nginx=$("$NGINX" -v 2>&1 | sed 's|.*/||')"
+  echo "varnish=$("$VARNISHD" -V 2>&1 | head -n1 | sed -n 's/.*varnish-\([0-9.]*\).*/\1/p')"
   echo "wrk=$(wrk -v 2>&1 | head -n1 | awk '{print $2}')"
   echo "kernel=$(uname -r)"
   if [ -n "${BENCH_COMMIT:-}" ]; then

@@ -111,27 +111,55 @@ else:
 
 # --- Cache ------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+# Redis behind Sentinel: "host:port,host:port" of the sentinels and the name they
+# monitor; the cache then follows the current primary (REDIS_URL is not used).
+REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
+REDIS_SENTINEL_SERVICE = env.str("REDIS_SENTINEL_SERVICE", default="blogsite")
+REDIS_DB = env.int("REDIS_DB", default=0)
 CACHE_TTL = env.int("CACHE_TTL", default=600)
 CACHE_KEY_PREFIX = env.str("CACHE_KEY_PREFIX", default="blogsite")
-if REDIS_URL:
+_REDIS_OPTIONS = {
+    "CLIENT_CLASS": "django_redis.client.DefaultClient",
+    "PARSER_CLASS": "redis.connection._HiredisParser",
+    # A Redis outage degrades to uncached pages, never an error page.
+    "IGNORE_EXCEPTIONS": True,
+    "SOCKET_CONNECT_TIMEOUT": 0.5,
+    "SOCKET_TIMEOUT": 0.5,
+}
+if REDIS_SENTINELS:
+
+    def _sentinel(value: str) -> tuple[str, int]:
+        host, sep, port = value.strip().rpartition(":")
+        if not sep or not port.isdigit():
+            raise ImproperlyConfigured(f"REDIS_SENTINELS: expected host:port, got {value!r}")
+        return host, int(port)
+
+    DJANGO_REDIS_CONNECTION_FACTORY = "django_redis.pool.SentinelConnectionFactory"
+    CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": f"redis://{REDIS_SENTINEL_SERVICE}/{REDIS_DB}",
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            "TIMEOUT": CACHE_TTL,
+            "OPTIONS": {
+                **_REDIS_OPTIONS,
+                "CLIENT_CLASS": "django_redis.client.SentinelClient",
+                "CONNECTION_POOL_CLASS": "redis.sentinel.SentinelConnectionPool",
+                "SENTINELS": [_sentinel(s) for s in REDIS_SENTINELS],
+                "SENTINEL_KWARGS": {"socket_timeout": 0.5, "socket_connect_timeout": 0.5},
+            },
+        }
+    }
+elif REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "TIMEOUT": CACHE_TTL,
-            "OPTIONS": {
-                "CLIENT_CLASS": "django_redis.client.DefaultClient",
-                "PARSER_CLASS": "redis.connection._HiredisParser",
-                # A Redis outage degrades to uncached pages, never an error page.
-                "IGNORE_EXCEPTIONS": True,
-                "SOCKET_CONNECT_TIMEOUT": 0.5,
-                "SOCKET_TIMEOUT": 0.5,
-            },
+            "OPTIONS": _REDIS_OPTIONS,
         }
     }
-    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
-    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 else:
     # locmem is per process: gunicorn workers would serve each other's stale pages.
     CACHES = {
@@ -142,11 +170,32 @@ else:
             "TIMEOUT": CACHE_TTL,
         }
     }
+if CACHES["default"]["BACKEND"].startswith("django_redis."):
+    DJANGO_REDIS_IGNORE_EXCEPTIONS = True
+    DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=True)
 # Cached pages expire by themselves when the next scheduled post goes live.
 PAGE_CACHE_TTL_CAP = "posts.selectors.seconds_until_next_scheduled_post"
 # How long a CDN may serve a page while it revalidates in the background.
 CACHE_STALE_WHILE_REVALIDATE = env.int("CACHE_STALE_WHILE_REVALIDATE", default=30)
+
+# --- Edge caches and CDNs (core/cache/edge.py) ----------------------------------
+# Every invalidation also purges the same tags here. Varnish nodes running
+# deploy/varnish/default.vcl, comma separated; empty means no edge.
+EDGE_PURGE_URLS = env.list("EDGE_PURGE_URLS", default=[])
+for _url in EDGE_PURGE_URLS:
+    if not _url.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"EDGE_PURGE_URLS: expected http(s) base URLs, got {_url!r}")
+# Per purge request; one retry. An edge that misses a purge keeps the page for
+# at most its s-maxage (CACHE_TTL, or less before a scheduled post goes live).
+EDGE_PURGE_TIMEOUT = env.float("EDGE_PURGE_TIMEOUT", default=0.5)
+FASTLY_SERVICE_ID = env.str("FASTLY_SERVICE_ID", default="")
+FASTLY_API_TOKEN = env.str("FASTLY_API_TOKEN", default="")
+FASTLY_API_URL = env.str("FASTLY_API_URL", default="https://api.fastly.com")
+CLOUDFLARE_ZONE_ID = env.str("CLOUDFLARE_ZONE_ID", default="")
+CLOUDFLARE_API_TOKEN = env.str("CLOUDFLARE_API_TOKEN", default="")
+CLOUDFLARE_API_URL = env.str("CLOUDFLARE_API_URL", default="https://api.cloudflare.com/client/v4")
+CLOUDFLARE_TAGS_PER_REQUEST = env.int("CLOUDFLARE_TAGS_PER_REQUEST", default=100)
 
 # --- Auth and security ------------------------------------------------------
 AUTHENTICATION_BACKENDS = [

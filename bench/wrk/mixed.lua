@@ -24,7 +24,9 @@ request = function()
 end
 
 response = function(status, headers, body)
-  local state = headers["X-Page-Cache"] or headers["x-page-cache"]
+  -- Through Varnish its own verdict counts (the app's header is the stored one's).
+  local state = headers["X-Edge-Cache"] or headers["x-edge-cache"]
+    or headers["X-Page-Cache"] or headers["x-page-cache"]
   if status ~= 200 then bad = bad + 1 end
   if state == "hit" then hits = hits + 1
   elseif state == "miss" then misses = misses + 1

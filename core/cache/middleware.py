@@ -103,6 +103,10 @@ class PageCacheMiddleware:
                 label = "miss" if stored else "skip"
             except store.errors as exc:
                 log.warning("page cache store failed: %s", exc)
+        if label == "skip":
+            # An edit committed while this page rendered: it may show the old
+            # rows, so no edge (Varnish, CDN) may keep it either.
+            response["Cache-Control"] = "no-cache"
         response["X-Page-Cache"] = label
         headers = list(response.items())
         if page.not_modified(environ, headers):

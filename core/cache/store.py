@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import threading
 from functools import cache
 
 from django.conf import settings
 from django.core.cache import cache as django_cache
+
+from core.cache import edge
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,7 @@ TAG_VERSION_TTL = 24 * 3600
 
 _STORE_LUA = """
 local prefix, payload, ttl, token = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+if token < tonumber(redis.call('GET', prefix .. 'floor') or '0') then return 0 end
 for i = 5, #ARGV do
   local v = redis.call('GET', prefix .. 'tv:' .. ARGV[i])
   if v and tonumber(v) > token then return 0 end
@@ -82,10 +86,37 @@ class RedisPageStore:
         held = getattr(self._local, "conn", None)
         if held is None or held[0] != os.getpid():  # none yet, or inherited over fork
             # Outside the pool's accounting: the pool caps how many it creates.
+            # Under Sentinel the connection asks the sentinels for the primary.
             pool = self.client.connection_pool
-            held = (os.getpid(), pool.connection_class(**pool.connection_kwargs))
+            conn = pool.connection_class(**pool.connection_kwargs)
+            try:
+                conn.connect()  # Sentinel's connections find the primary here, not on send
+                self._adopt_primary(conn)
+            except BaseException:
+                conn.disconnect()
+                raise
+            held = (os.getpid(), conn)
             self._local.conn = held
         return held[1]
+
+    def _adopt_primary(self, conn) -> None:
+        """Before the first read from a Redis primary this cache has not used yet
+        (a failover, a restart), drop every page and refuse renders begun before:
+        replication is asynchronous, so an invalidation acknowledged by the old
+        primary may never have reached this one."""
+        conn.send_command("INFO", "server")
+        run_id = re.search(rb"run_id:(\w+)", conn.read_response()).group(1)
+        conn.send_command("GET", f"{self.prefix}primary")
+        seen = conn.read_response()
+        if seen == run_id:
+            return
+        self.purge()
+        # Above any token the old primary handed out: renders begun there are refused.
+        floor = self.client.incrby(f"{self.prefix}gen", 1_000_000)
+        self.client.set(f"{self.prefix}floor", floor)
+        self.client.set(f"{self.prefix}primary", run_id)  # last: the purge is complete
+        if seen is not None:
+            log.warning("page cache: new Redis primary %s, every page dropped", run_id.decode())
 
     def get(self, path: str) -> bytes | None:
         conn = self._connection()
@@ -93,7 +124,8 @@ class RedisPageStore:
             conn.send_command("GET", self.key(path))
             return conn.read_response()
         except BaseException:
-            conn.disconnect()  # reconnects on the next call
+            conn.disconnect()
+            self._local.conn = None  # the next read reconnects, maybe to a new primary
             raise
 
     def token(self) -> int:
@@ -174,7 +206,11 @@ def invalidate(tags: set[str]) -> None:
         store.invalidate(tags)
     except store.errors as exc:
         log.warning("page cache invalidation failed for %s: %s", sorted(tags), exc)
+    # After Redis: an edge that refetches at once must get the fresh page.
+    edge.purge(tags)
 
 
 def purge() -> int:
-    return get_store().purge()
+    dropped = get_store().purge()
+    edge.purge_everything()
+    return dropped
