@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, datetime
 from typing import Any
 
 from django import template
 from django.conf import settings
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -28,6 +30,21 @@ _MARKDOWN_NOISE = re.compile(r"```\w*|^#{1,6}\s|[|*`>]{1,3}|\[\^?\d+\]", re.M)
 def absolute(url: str) -> str:
     """A site-relative URL made absolute with SITE_URL (for canonical, og:, JSON-LD)."""
     return site_url(url) if url and url.startswith("/") else url
+
+
+@register.filter
+def iso_datetime(value: datetime | date | None) -> str:
+    """A `datetime=` / `content=` value: ISO 8601 to the second, with its offset.
+
+    `|date:'c'` keeps microseconds, and HTML allows at most three digits of a
+    second's fraction, so every page carrying it failed validation."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.replace(microsecond=0).isoformat()
 
 
 @register.filter
@@ -55,8 +72,8 @@ def post_structured_data(post: Post, canonical_url: str) -> dict[str, Any]:
             }
             for a in post.authorships.all()
         ],
-        "datePublished": post.published_at.isoformat() if post.published_at else None,
-        "dateModified": post.updated_at.isoformat(),
+        "datePublished": iso_datetime(post.published_at) or None,
+        "dateModified": iso_datetime(post.updated_at),
         "keywords": [pt.tag.name for pt in post.post_tags.all()],
         "mainEntityOfPage": {"@type": "WebPage", "@id": canonical_url},
         "url": absolute(post.get_absolute_url()),
