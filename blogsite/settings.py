@@ -143,6 +143,9 @@ else:
         }
     }
 PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=True)
+# The only query parameters a page-cache key may hold (each view narrows them
+# with `cache_query_params`): tracking tags and cache busters share one entry.
+PAGE_CACHE_QUERY_PARAMS = env.list("PAGE_CACHE_QUERY_PARAMS", default=["page", "q", "p"])
 # Cached pages expire by themselves when the next scheduled post goes live.
 PAGE_CACHE_TTL_CAP = "posts.selectors.seconds_until_next_scheduled_post"
 # How long a CDN may serve a page while it revalidates in the background.

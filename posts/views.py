@@ -22,7 +22,11 @@ class CachedPageMixin:
     """Reader pages: tell the page cache what the response shows.
 
     `page_cache_tags()` returning None keeps the response out of the shared cache.
+    `cache_query_params` names the query parameters the page reads: the page
+    cache keys on those alone (core.cache.page.normal_query).
     """
+
+    cache_query_params: tuple[str, ...] = ()
 
     def page_cache_tags(self, context: dict[str, Any]) -> set[str] | None:
         return {cache_tags.POSTS}
@@ -40,6 +44,7 @@ class ReaderPageMixin(CachedPageMixin):
 
     paginate_by = 10
     context_object_name = "posts"
+    cache_query_params = ("page",)
 
     def paginate_queryset(self, queryset: QuerySet, page_size: int):
         page = PeekPaginator(page_size).page(queryset, self.request.GET.get(self.page_kwarg))
@@ -210,6 +215,7 @@ class SeriesDetailView(SluggedObjectMixin, ReaderPageMixin, ListView):
 
 class SearchView(ReaderPageMixin, ListView):
     template_name = "posts/search.html"
+    cache_query_params = ("page", "q")
 
     def get_query(self) -> str:
         return self.request.GET.get("q", "").strip()[:200]

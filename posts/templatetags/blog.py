@@ -9,10 +9,12 @@ from typing import Any
 
 from django import template
 from django.conf import settings
+from django.http import QueryDict
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from core.cache.page import params_read
 from core.links import site_url
 from posts.models import Post
 from posts.selectors import MARK_START, MARK_STOP
@@ -96,14 +98,19 @@ def post_json_ld(post: Post, canonical_url: str) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def page_url(context: template.Context, number: int) -> str:
-    """The current URL's query string with `page` set (and dropped for page 1)."""
-    params = context["request"].GET.copy()
+    """Page `number` of this listing: the query parameters its view reads, with
+    `page` set (dropped for page 1). Parameters the visitor arrived with that the
+    view ignores (utm_*) are left out, so every visitor gets the same bytes and
+    the page cache can serve them all one entry."""
+    request = context["request"]
+    params = QueryDict(mutable=True)
+    for name in sorted(params_read(request.path_info) - {"page"}):
+        if value := request.GET.get(name):
+            params[name] = value
     if number > 1:
         params["page"] = str(number)
-    else:
-        params.pop("page", None)
     query = params.urlencode()
-    return f"?{query}" if query else context["request"].path
+    return f"?{query}" if query else request.path
 
 
 @register.filter
