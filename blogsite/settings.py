@@ -60,6 +60,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so a cache hit is answered before anything else runs.
     "core.cache.middleware.PageCacheMiddleware",
+    # Before anything reads a body: an oversized one is a 413 straight away.
+    "core.limits.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -194,6 +196,15 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# --- Abuse limits (core/limits.py) -------------------------------------------
+# Searches that reach the database, per client IP, counted in the default cache
+# (Redis; django-ratelimit). "30/m" = 30 a minute; over that is a 429 with Retry-After.
+SEARCH_RATE_LIMIT = env.str("SEARCH_RATE_LIMIT", default="30/m")
+# The client's address: REMOTE_ADDR, or the header a trusted proxy sets.
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
+# A Redis outage lets searches through rather than refusing everyone.
+RATELIMIT_FAIL_OPEN = True
+
 # --- Static and media -------------------------------------------------------
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(BASE_DIR / "var" / "staticfiles")))
@@ -211,9 +222,13 @@ STORAGES = {
     },
 }
 WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # form fields, files excluded
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_IMAGE_UPLOAD_BYTES = env.int("MAX_IMAGE_UPLOAD_BYTES", default=5 * 1024 * 1024)
+# A whole request body (a post form with a cover image, say); larger is a 413.
+REQUEST_BODY_MAX_BYTES = env.int(
+    "REQUEST_BODY_MAX_BYTES", default=2 * MAX_IMAGE_UPLOAD_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
+)
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en-us"

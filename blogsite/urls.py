@@ -5,6 +5,9 @@ from django.urls import include, path
 from core import health
 from posts import feeds, sitemaps
 
+# Django answers an oversized request body with a 400; core.limits makes it a 413.
+handler400 = "core.limits.bad_request"
+
 admin.site.site_header = f"{settings.SITE_NAME} admin"
 admin.site.site_title = settings.SITE_NAME
 

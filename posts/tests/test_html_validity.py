@@ -17,6 +17,7 @@ from django.views.defaults import server_error
 from PIL import Image
 
 from accounts.tests.factories import AuthorFactory, UserFactory
+from core import limits
 from posts.templatetags.blog import iso_datetime
 from posts.tests import nu_checker
 from posts.tests.factories import PostFactory, SeriesFactory, TagFactory
@@ -127,6 +128,11 @@ def test_every_page_passes_the_nu_html_checker(client, site, tmp_path):
         "author index": render(client, "/authors/"),
         "404": render(client, "/no-such-page/", 404),
         "500": server_error(RequestFactory().get("/")).content.decode(),
+        "search, query too long": render(client, "/search/?q=" + "a" * 201, 400),
+        "429": limits.too_many_requests(
+            RequestFactory().get("/search/"), retry_after=30
+        ).content.decode(),
+        "413": limits.payload_too_large(RequestFactory().post("/admin/login/")).content.decode(),
     }
     assert "Understanding PostgreSQL indexes" in pages["search"]
     assert 'class="card__cover"' in pages["home"] and "<table>" in pages["post"]
