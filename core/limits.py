@@ -64,3 +64,22 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     if isinstance(exception, RequestDataTooBig):
         return payload_too_large(request)
     return defaults.bad_request(request, exception)
+
+
+def locked_out(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """AXES_LOCKOUT_CALLABLE: too many failed sign-ins for this account from this
+    address. A 429 saying so plainly, with how long the lock lasts."""
+    from axes.helpers import get_cool_off
+
+    cool_off = get_cool_off(request)
+    seconds = int(cool_off.total_seconds()) if cool_off else None
+    response = render(
+        request,
+        "locked_out.html",
+        {"minutes": -(-seconds // 60) if seconds else None},
+        status=429,
+    )
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    response["Cache-Control"] = "no-store"
+    return response

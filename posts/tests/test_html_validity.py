@@ -133,6 +133,9 @@ def test_every_page_passes_the_nu_html_checker(client, site, tmp_path):
             RequestFactory().get("/search/"), retry_after=30
         ).content.decode(),
         "413": limits.payload_too_large(RequestFactory().post("/admin/login/")).content.decode(),
+        "sign-in locked": limits.locked_out(
+            RequestFactory().post("/admin/login/")
+        ).content.decode(),
     }
     assert "Understanding PostgreSQL indexes" in pages["search"]
     assert 'class="card__cover"' in pages["home"] and "<table>" in pages["post"]
