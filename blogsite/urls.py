@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import two_factor
 from core import health
 from posts import feeds, sitemaps
 
@@ -13,6 +14,7 @@ admin.site.site_title = settings.SITE_NAME
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("account/two-factor/", two_factor.enrol, name="two_factor_enrol"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     # Feeds, sitemap and robots.txt (posts/feeds.py, posts/sitemaps.py).

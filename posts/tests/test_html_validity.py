@@ -142,6 +142,7 @@ def test_every_page_passes_the_nu_html_checker(client, site, tmp_path):
     client.force_login(UserFactory(is_staff=True))
     pages["scheduled post preview"] = render(client, site["scheduled"].get_absolute_url())
     assert "Preview — not public" in pages["scheduled post preview"]
+    pages["two-factor enrolment"] = render(client, "/account/two-factor/")
 
     files = {}
     for n, (name, html) in enumerate(pages.items()):
