@@ -129,3 +129,23 @@ def test_a_body_within_the_limits_is_handled_as_usual(client):
 
     assert response.status_code == 200  # the login form again, with its error
     assert "Please enter the correct username and password" in response.content.decode()
+
+
+def test_searches_are_let_through_when_the_rate_counter_cannot_be_reached(client, posts, settings):
+    """A Redis outage must not turn every search into a 429 (RATELIMIT_FAIL_OPEN)."""
+    import socket
+
+    from core.cache.store import get_store
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        dead = probe.getsockname()[1]
+    redis = settings.CACHES["default"]
+    settings.CACHES = {"default": {**redis, "LOCATION": f"redis://127.0.0.1:{dead}/0"}}
+    get_store.cache_clear()
+    settings.SEARCH_RATE_LIMIT = "1/m"
+
+    statuses = [client.get(f"/search/?q=indexes+{n}").status_code for n in range(3)]
+
+    assert statuses == [200, 200, 200]
+    get_store.cache_clear()
