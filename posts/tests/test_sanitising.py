@@ -3,6 +3,8 @@ imported content into HTML: Markdown post bodies, imported HTML bodies and autho
 bios. A corpus of XSS payloads, and random and mutated input (hypothesis), never
 leave anything executable and never make rendering raise."""
 
+from xml.etree import ElementTree
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -109,3 +111,22 @@ def test_imported_html_never_raises_and_never_keeps_anything_executable(source):
     rendered = render_body(source, "html")
 
     assert executable_parts(rendered) == [], (source, rendered)
+
+
+@pytest.mark.django_db
+def test_feed_bodies_keep_nothing_executable(client, settings):
+    """Feeds make body URLs absolute after sanitising: that must not revive anything."""
+    settings.PAGE_CACHE_ENABLED = False
+    for n, payload in enumerate(EVERY_PAYLOAD[1::6]):
+        PostFactory(slug=f"hostile-{n}", body=payload.replace("\x00", ""), body_format="html")
+
+    items = client.get("/feed.json").json()["items"]
+    rss = ElementTree.fromstring(client.get("/feed/").content)  # noqa: S314 - our own output
+    atom = ElementTree.fromstring(client.get("/feed/atom/").content)  # noqa: S314
+    bodies = [i["content_html"] for i in items]
+    bodies += [e.text or "" for e in rss.iter("{http://purl.org/rss/1.0/modules/content/}encoded")]
+    bodies += [e.text or "" for e in atom.iter("{http://www.w3.org/2005/Atom}content")]
+
+    assert len(bodies) == 3 * len(EVERY_PAYLOAD[1::6])
+    for body in bodies:
+        assert executable_parts(body) == [], body
