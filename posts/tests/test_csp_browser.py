@@ -78,6 +78,8 @@ def test_the_admin_breaks_no_rule_of_the_policy(live_server, strict_page, conten
         f"/admin/accounts/user/{content['admin'].pk}/change/",
         f"/admin/accounts/user/{content['admin'].pk}/password/",
         "/admin/accounts/authorprofile/add/",
+        "/admin/otp_totp/totpdevice/",
+        "/account/two-factor/",
     ]:
         visit(page, base + path)
     # Autocomplete widgets build their markup in JavaScript: open one.
