@@ -38,20 +38,18 @@ def is_editor(user) -> bool:
     return user.is_active and (user.is_superuser or user.has_perm(EDITOR_PERMISSION))
 
 
+def _enrolment_required(user) -> bool:
+    return settings.REQUIRE_2FA_FOR_EDITORS and user.is_staff and is_editor(user)
+
+
 def must_enrol(user) -> bool:
-    return (
-        settings.REQUIRE_2FA_FOR_EDITORS
-        and user.is_authenticated
-        and user.is_staff
-        and is_editor(user)
-        and authenticator(user) is None
-    )
+    return user.is_authenticated and _enrolment_required(user) and authenticator(user) is None
 
 
 def second_factor_satisfied(user) -> bool:
     if authenticator(user) is not None:
         return user.is_verified()  # signed in with the code (django_otp middleware)
-    return not must_enrol(user)
+    return not _enrolment_required(user)
 
 
 class TwoFactorLoginForm(OTPAuthenticationFormMixin, AdminAuthenticationForm):
