@@ -1,5 +1,7 @@
 """blogsite settings: one module, configured by the environment (see .env.example)."""
 
+import base64
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -40,7 +42,8 @@ AUTH_USER_MODEL = "accounts.User"
 
 # --- Applications -----------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, with the two-factor admin site (accounts/two_factor.py).
+    "accounts.admin_config.TwoFactorAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -53,6 +56,8 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "csp",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "accounts",
     "posts",
 ]
@@ -60,12 +65,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so a cache hit is answered before anything else runs.
     "core.cache.middleware.PageCacheMiddleware",
+    # Before anything reads a body: an oversized one is a 413 straight away.
+    "core.limits.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",  # request.user.is_verified()
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -174,6 +182,9 @@ if CACHES["default"]["BACKEND"].startswith("django_redis."):
     DJANGO_REDIS_IGNORE_EXCEPTIONS = True
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=True)
+# The only query parameters a page-cache key may hold (each view narrows them
+# with `cache_query_params`): tracking tags and cache busters share one entry.
+PAGE_CACHE_QUERY_PARAMS = env.list("PAGE_CACHE_QUERY_PARAMS", default=["page", "q", "p"])
 # Cached pages expire by themselves when the next scheduled post goes live.
 PAGE_CACHE_TTL_CAP = "posts.selectors.seconds_until_next_scheduled_post"
 # How long a CDN may serve a page while it revalidates in the background.
@@ -204,7 +215,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},  # accounts here can publish to the world
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -212,13 +226,27 @@ AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.float("AXES_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# A readable 429 page (with Retry-After) instead of axes' one-line message.
+AXES_LOCKOUT_CALLABLE = "core.limits.locked_out"
+
+# Two-factor admin sign-in (django-otp TOTP, accounts/two_factor.py): optional for
+# everyone; with REQUIRE_2FA_FOR_EDITORS, editors must enrol before the admin opens.
+REQUIRE_2FA_FOR_EDITORS = env.bool("REQUIRE_2FA_FOR_EDITORS", default=False)
+OTP_TOTP_ISSUER = SITE_NAME
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=SITE_URL.startswith("https://"))
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SITE_URL.startswith("https://")
-SESSION_COOKIE_HTTPONLY = True
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if not DEBUG else 0)
+HTTPS = SITE_URL.startswith("https://")
+# Over HTTPS the cookies are Secure and carry the __Host- prefix (browsers then
+# refuse them from plain HTTP or a subdomain). The page cache reads the names
+# from these settings, so renaming them is safe.
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_NAME = "__Host-sessionid" if HTTPS else "sessionid"
+CSRF_COOKIE_NAME = "__Host-csrftoken" if HTTPS else "csrftoken"
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True  # no script here reads them
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=31536000 if HTTPS else 0)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -226,12 +254,28 @@ SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+
+def _csp_hash(source: str) -> str:
+    digest = base64.b64encode(hashlib.sha256(source.encode()).digest()).decode()
+    return f"'sha256-{digest}'"
+
+
+# The only inline styles anywhere, allowed by hash (no 'unsafe-inline'): table-cell
+# alignment in post bodies (the sanitiser keeps text-align alone, written like
+# this) and one attribute in django-simple-history's admin history page.
+ALLOWED_STYLE_ATTRIBUTES = [
+    "text-align:left",
+    "text-align:right",
+    "text-align:center",
+    "",  # what the sanitiser leaves of any other style
+    "border-top: 0",
+]
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "img-src": ["'self'", "data:", "https:"],
-        # The admin sets a few inline styles; no inline scripts anywhere.
-        "style-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-hashes'", *map(_csp_hash, ALLOWED_STYLE_ATTRIBUTES)],
         "script-src": ["'self'"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],
@@ -245,6 +289,15 @@ CONTENT_SECURITY_POLICY = {
 PREVIEW_LINK_MAX_AGE = env.int("PREVIEW_LINK_MAX_AGE", default=7 * 24 * 3600)
 # Seconds an editor counts as "also editing" after their last ping.
 EDIT_PRESENCE_TTL = env.int("EDIT_PRESENCE_TTL", default=60)
+
+# --- Abuse limits (core/limits.py) -------------------------------------------
+# Searches that reach the database, per client IP, counted in the default cache
+# (Redis; django-ratelimit). "30/m" = 30 a minute; over that is a 429 with Retry-After.
+SEARCH_RATE_LIMIT = env.str("SEARCH_RATE_LIMIT", default="30/m")
+# The client's address: REMOTE_ADDR, or the header a trusted proxy sets.
+RATELIMIT_IP_META_KEY = env.str("RATELIMIT_IP_META_KEY", default="REMOTE_ADDR")
+# A Redis outage lets searches through rather than refusing everyone.
+RATELIMIT_FAIL_OPEN = True
 
 # --- Static and media -------------------------------------------------------
 STATIC_URL = "/static/"
@@ -287,9 +340,13 @@ STORAGES = {
     },
 }
 WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
-DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024  # form fields, files excluded
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_IMAGE_UPLOAD_BYTES = env.int("MAX_IMAGE_UPLOAD_BYTES", default=5 * 1024 * 1024)
+# A whole request body (a post form with a cover image, say); larger is a 413.
+REQUEST_BODY_MAX_BYTES = env.int(
+    "REQUEST_BODY_MAX_BYTES", default=2 * MAX_IMAGE_UPLOAD_BYTES + DATA_UPLOAD_MAX_MEMORY_SIZE
+)
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -3,9 +3,13 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts import two_factor
 from core import health
 from posts import feeds, images_views, sitemaps
 from posts.preview_views import SharedPreviewView
+
+# Django answers an oversized request body with a 400; core.limits makes it a 413.
+handler400 = "core.limits.bad_request"
 
 admin.site.site_header = f"{settings.SITE_NAME} admin"
 admin.site.site_title = settings.SITE_NAME
@@ -26,6 +30,7 @@ urlpatterns = [
         name="password_reset_confirm",
     ),
     path("admin/", admin.site.urls),
+    path("account/two-factor/", two_factor.enrol, name="two_factor_enrol"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     # Feeds, sitemap and robots.txt (posts/feeds.py, posts/sitemaps.py).

@@ -149,6 +149,7 @@ class PostFeed(Feed):
 
     feed_type = MultiAuthorRssFeed
     feed_url_name = "feed"
+    cache_query_params = ()  # the page cache keys feeds on their path alone
 
     def __call__(self, request: HttpRequest, *args, **kwargs) -> HttpResponse:
         # Feed.__call__ does the same minus the redirect and the cache tags,

@@ -22,7 +22,8 @@ def parse_page_number(raw: str | None) -> int:
     """`?page=` as a positive integer; anything else is a page that does not exist."""
     if raw is None or raw == "":
         return 1
-    if not (raw.isascii() and raw.isdigit()):
+    # The length test first: int() of thousands of digits raises ValueError.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > len(str(MAX_PAGE)):
         raise Http404("Page not found.")
     number = int(raw)
     if not 1 <= number <= MAX_PAGE:

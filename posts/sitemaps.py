@@ -179,6 +179,11 @@ def sitemap_section(request: HttpRequest, section: str) -> TemplateResponse:
     return response
 
 
+# The query parameters each reads: the page cache keys on those alone.
+sitemap_index.cache_query_params = ()
+sitemap_section.cache_query_params = ("p",)
+
+
 def robots_txt(request: HttpRequest) -> HttpResponse:
     lines = [
         "User-agent: *",
@@ -191,3 +196,6 @@ def robots_txt(request: HttpRequest) -> HttpResponse:
     # Depends on settings only; an empty tag set still lets the page cache keep it.
     response.cache_tags = set()
     return response
+
+
+robots_txt.cache_query_params = ()

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponsePermanentRedirect
+from django.shortcuts import render
 from django.views.generic import DetailView, ListView
 
 from accounts.models import AuthorProfile
+from core import limits
 from core.cache import tags as cache_tags
 from core.links import site_url
 from posts import selectors
@@ -23,7 +26,11 @@ class CachedPageMixin:
     """Reader pages: tell the page cache what the response shows.
 
     `page_cache_tags()` returning None keeps the response out of the shared cache.
+    `cache_query_params` names the query parameters the page reads: the page
+    cache keys on those alone (core.cache.page.normal_query).
     """
+
+    cache_query_params: tuple[str, ...] = ()
 
     def page_cache_tags(self, context: dict[str, Any]) -> set[str] | None:
         return {cache_tags.POSTS}
@@ -41,6 +48,7 @@ class ReaderPageMixin(CachedPageMixin):
 
     paginate_by = 10
     context_object_name = "posts"
+    cache_query_params = ("page",)
 
     def paginate_queryset(self, queryset: QuerySet, page_size: int):
         page = PeekPaginator(page_size).page(queryset, self.request.GET.get(self.page_kwarg))
@@ -202,11 +210,37 @@ class SeriesDetailView(SluggedObjectMixin, ReaderPageMixin, ListView):
         return super().page_cache_tags(context) | {cache_tags.series(self.object.pk)}
 
 
+SEARCH_QUERY_MAX_LENGTH = 200
+
+
 class SearchView(ReaderPageMixin, ListView):
+    """Full-text search. Each query that reaches the database counts against the
+    client's SEARCH_RATE_LIMIT (cached result pages are free); an over-long query
+    is refused with a 400 rather than silently cut, so what is searched is what
+    the reader typed."""
+
     template_name = "posts/search.html"
+    cache_query_params = ("page", "q")
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if len(self.get_query()) > SEARCH_QUERY_MAX_LENGTH:
+            return self.query_too_long()
+        if self.get_query():
+            refused = limits.rate_limited(request, group="search", rate=settings.SEARCH_RATE_LIMIT)
+            if refused is not None:
+                return refused
+        return super().get(request, *args, **kwargs)
+
+    def query_too_long(self) -> HttpResponse:
+        context = {
+            "query": "",
+            "error": f"Search terms can be at most {SEARCH_QUERY_MAX_LENGTH} characters long.",
+            "canonical_url": site_url(self.request.path),
+        }
+        return render(self.request, self.template_name, context, status=400)
 
     def get_query(self) -> str:
-        return self.request.GET.get("q", "").strip()[:200]
+        return self.request.GET.get("q", "").strip()
 
     def get_queryset(self) -> QuerySet[Post]:
         query = self.get_query()

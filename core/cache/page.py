@@ -9,13 +9,16 @@ from __future__ import annotations
 import logging
 import pickle
 import time
-from functools import cache
+from functools import cache, lru_cache
 from typing import NamedTuple
+from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
+from django.core.handlers.wsgi import get_path_info
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http.request import split_domain_port, validate_host
+from django.urls import Resolver404, resolve
 from django.utils.http import parse_etags
 
 from core.cache.store import get_store
@@ -61,6 +64,7 @@ _checked_hosts: dict[str, bool] = {}
 def _settings_changed(**kwargs) -> None:
     _config.cache_clear()
     _checked_hosts.clear()
+    params_read.cache_clear()
 
 
 def _is_secure(environ: dict, config: _Config) -> bool:
@@ -105,8 +109,53 @@ def is_cacheable(environ: dict) -> bool:
 FORMAT = "v2"
 
 
-def key(environ: dict) -> str:
+@lru_cache(maxsize=4096)  # paths are unbounded; the views behind them are few
+def params_read(path_info: str) -> frozenset[str]:
+    """The query parameters the view at `path_info` reads.
+
+    A view declares them as `cache_query_params`; one that does not is assumed
+    to read every name in PAGE_CACHE_QUERY_PARAMS, which can only over-key.
+    No name outside that setting ever reaches a key."""
+    allowed = frozenset(settings.PAGE_CACHE_QUERY_PARAMS)
+    try:
+        match = resolve(path_info)
+    except Resolver404:
+        return frozenset()
+    view = getattr(match.func, "view_class", match.func)
+    return allowed & frozenset(getattr(view, "cache_query_params", allowed))
+
+
+PAGE_NUMBER_PARAMS = {"page", "p"}  # reader listings, sitemap sections
+
+
+def _normal_value(name: str, value: str) -> str:
+    if name in PAGE_NUMBER_PARAMS and value.isascii() and value.isdigit():
+        # "01" and "1" are the same page; string work, no int() of 10**5000.
+        value = value.lstrip("0") or "0"
+        return "" if value == "1" else value
+    return value
+
+
+def normal_query(environ: dict) -> str:
+    """The query string as the view sees it: only the names it reads, sorted,
+    empty values and page 1 dropped, the last of repeated names (as
+    `request.GET.get` does). `/?utm_source=x` and `/?page=1` become `/`."""
     query = environ.get("QUERY_STRING", "")
+    if not query:
+        return ""
+    names = params_read(get_path_info(environ) or "/")
+    if not names:
+        return ""
+    # latin-1 both ways: the key keeps the request's bytes whatever their encoding.
+    pairs = dict(parse_qsl(query, encoding="latin-1"))
+    kept = {n: _normal_value(n, pairs[n]) for n in sorted(names & pairs.keys())}
+    return urlencode({n: v for n, v in kept.items() if v}, encoding="latin-1")
+
+
+def key(environ: dict) -> str:
+    """Pages differing only in parameters their view ignores (tracking tags,
+    cache busters) share one key, so they cannot fill the store or force misses."""
+    query = normal_query(environ)
     path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "/")
     return f"{FORMAT}:{path}?{query}" if query else f"{FORMAT}:{path}"
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date, datetime
 from typing import Any
 
 from django import template
 from django.conf import settings
+from django.http import QueryDict
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from core.cache.page import params_read
 from core.links import site_url
 from posts.models import Post
 from posts.selectors import MARK_START, MARK_STOP
@@ -28,6 +32,21 @@ _MARKDOWN_NOISE = re.compile(r"```\w*|^#{1,6}\s|[|*`>]{1,3}|\[\^?\d+\]", re.M)
 def absolute(url: str) -> str:
     """A site-relative URL made absolute with SITE_URL (for canonical, og:, JSON-LD)."""
     return site_url(url) if url and url.startswith("/") else url
+
+
+@register.filter
+def iso_datetime(value: datetime | date | None) -> str:
+    """A `datetime=` / `content=` value: ISO 8601 to the second, with its offset.
+
+    `|date:'c'` keeps microseconds, and HTML allows at most three digits of a
+    second's fraction, so every page carrying it failed validation."""
+    if value is None or value == "":
+        return ""
+    if not isinstance(value, datetime):
+        return value.isoformat()
+    if timezone.is_aware(value):
+        value = timezone.localtime(value)
+    return value.replace(microsecond=0).isoformat()
 
 
 @register.filter
@@ -55,8 +74,8 @@ def post_structured_data(post: Post, canonical_url: str) -> dict[str, Any]:
             }
             for a in post.authorships.all()
         ],
-        "datePublished": post.published_at.isoformat() if post.published_at else None,
-        "dateModified": post.updated_at.isoformat(),
+        "datePublished": iso_datetime(post.published_at) or None,
+        "dateModified": iso_datetime(post.updated_at),
         "keywords": [pt.tag.name for pt in post.post_tags.all()],
         "mainEntityOfPage": {"@type": "WebPage", "@id": canonical_url},
         "url": absolute(post.get_absolute_url()),
@@ -79,14 +98,19 @@ def post_json_ld(post: Post, canonical_url: str) -> SafeString:
 
 @register.simple_tag(takes_context=True)
 def page_url(context: template.Context, number: int) -> str:
-    """The current URL's query string with `page` set (and dropped for page 1)."""
-    params = context["request"].GET.copy()
+    """Page `number` of this listing: the query parameters its view reads, with
+    `page` set (dropped for page 1). Parameters the visitor arrived with that the
+    view ignores (utm_*) are left out, so every visitor gets the same bytes and
+    the page cache can serve them all one entry."""
+    request = context["request"]
+    params = QueryDict(mutable=True)
+    for name in sorted(params_read(request.path_info) - {"page"}):
+        if value := request.GET.get(name):
+            params[name] = value
     if number > 1:
         params["page"] = str(number)
-    else:
-        params.pop("page", None)
     query = params.urlencode()
-    return f"?{query}" if query else context["request"].path
+    return f"?{query}" if query else request.path
 
 
 @register.filter
