@@ -31,4 +31,9 @@ def media_root(settings, tmp_path):
 @pytest.fixture(autouse=True)
 def _fast_password_hasher(settings):
     """Tests log in a lot; MD5 (tests only) keeps that from dominating the run."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # PBKDF2 stays available for logins that other processes (gunicorn) must check:
+    # see posts.tests.edge.editor_for_other_processes.
+    settings.PASSWORD_HASHERS = [
+        "django.contrib.auth.hashers.MD5PasswordHasher",
+        "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    ]

@@ -5,7 +5,7 @@ from simple_history.models import HistoricalRecords
 
 from core.images import CheckedImageField
 from core.links import slug_path
-from core.models import StoredCountMixin
+from core.models import DerivedColumnsMixin
 from core.rendering import render_markdown
 
 
@@ -16,8 +16,10 @@ class User(AbstractUser):
         ordering = ["username"]
 
 
-class AuthorProfile(StoredCountMixin, models.Model):
+class AuthorProfile(DerivedColumnsMixin, models.Model):
     """The public face of an author: the byline, the author page, the feed."""
+
+    DERIVED_COLUMNS = ("published_post_count",)  # posts.counts writes it
 
     user = models.OneToOneField(
         User,

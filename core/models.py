@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 
-class StoredCountMixin:
-    """Keeps stored counts out of ordinary saves.
+class DerivedColumnsMixin:
+    """Keeps derived columns out of ordinary saves of existing rows.
 
-    Counts are written only by the code that computes them (posts.counts); an
-    instance loaded before a recount must not write its old number back.
+    Stored counts and search vectors are written only by the code that computes
+    them (posts.counts, posts.search); an instance loaded before, or without,
+    that value must not write its old one back.
     """
 
-    STORED_COUNTS: tuple[str, ...] = ("published_post_count",)
+    DERIVED_COLUMNS: tuple[str, ...] = ()
 
     def save(self, *args, **kwargs) -> None:
         if not self._state.adding and kwargs.get("update_fields") is None and not args:
-            skip = set(self.STORED_COUNTS) | self.get_deferred_fields()
+            skip = set(self.DERIVED_COLUMNS) | self.get_deferred_fields()
             kwargs["update_fields"] = [
                 f.attname
                 for f in self._meta.concrete_fields

@@ -6,12 +6,14 @@ from simple_history.models import HistoricalRecords
 
 from core.images import CheckedImageField
 from core.links import slug_path
-from core.models import StoredCountMixin
+from core.models import DerivedColumnsMixin
 from core.rendering import reading_minutes, render_body
 from posts.querysets import PostQuerySet
 
 
-class Tag(StoredCountMixin, models.Model):
+class Tag(DerivedColumnsMixin, models.Model):
+    DERIVED_COLUMNS = ("published_post_count",)  # posts.counts writes it
+
     name = models.CharField(max_length=80, unique=True)
     slug = models.SlugField(max_length=80, unique=True)
     description = models.TextField(blank=True, help_text="Shown on the tag's page.")
@@ -53,7 +55,9 @@ class Series(models.Model):
         return slug_path("posts:series_detail", "slug", self.slug)
 
 
-class Post(models.Model):
+class Post(DerivedColumnsMixin, models.Model):
+    DERIVED_COLUMNS = ("search_vector",)  # posts.search writes it
+
     class Status(models.TextChoices):
         DRAFT = "draft", "Draft"
         PUBLISHED = "published", "Published"

@@ -11,9 +11,8 @@ from wsgiref.util import setup_testing_defaults
 
 import pytest
 
-from accounts.tests.factories import AuthorFactory
 from blogsite.wsgi import application
-from posts.tests.factories import PostFactory, TagFactory
+from posts.tests.factories import AuthorFactory, PostFactory, TagFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 SECURITY_HEADERS = {

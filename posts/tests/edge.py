@@ -169,6 +169,19 @@ class AppServer:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
+def editor_for_other_processes(username: str = "editor"):
+    """A superuser whose password a gunicorn of its own can check: the suite hashes
+    with MD5 for speed, which the servers' default settings do not accept."""
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import User
+    from accounts.tests.factories import UserFactory
+
+    user = UserFactory(username=username, is_staff=True, is_superuser=True)
+    User.objects.filter(pk=user.pk).update(password=make_password(PASSWORD, hasher="pbkdf2_sha256"))
+    return user
+
+
 class AdminSession:
     """A logged-in browser session on one app server (cookies, CSRF token)."""
 

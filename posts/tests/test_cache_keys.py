@@ -9,10 +9,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.tests.factories import AuthorFactory
 from core.cache import page
 from core.cache.store import RedisPageStore, get_store
-from posts.tests.factories import PostFactory, TagFactory
+from posts.tests.factories import AuthorFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 

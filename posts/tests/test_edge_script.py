@@ -11,8 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from accounts.tests.factories import UserFactory
-from posts.tests.edge import ROOT, AdminSession, database_url, free_port, request
+from posts.tests.edge import (
+    ROOT,
+    AdminSession,
+    database_url,
+    editor_for_other_processes,
+    free_port,
+    request,
+)
 from posts.tests.factories import PostFactory
 from posts.tests.test_cache import admin_post_data
 
@@ -65,7 +71,7 @@ def test_make_edge_serves_through_varnish_purges_it_and_stops_with_the_app(tmp_p
 
         # gunicorn was told where Varnish is (EDGE_PURGE_URLS): an edit saved in its
         # admin is fresh on the next request through Varnish.
-        UserFactory(username="editor", is_staff=True, is_superuser=True)
+        editor_for_other_processes()
         status, _ = AdminSession(f"http://127.0.0.1:{port}", "editor").post(
             f"/admin/posts/post/{post.pk}/change/",
             admin_post_data(post, title="Edited behind the edge"),

@@ -19,9 +19,14 @@ from pathlib import Path
 import pytest
 import redis
 
-from accounts.tests.factories import UserFactory
 from core.cache import page
-from posts.tests.edge import AdminSession, AppServer, free_port, wait_for_port
+from posts.tests.edge import (
+    AdminSession,
+    AppServer,
+    editor_for_other_processes,
+    free_port,
+    wait_for_port,
+)
 from posts.tests.test_cache import PAGES, admin_post_data
 from posts.tests.test_cache import site as site_fixture
 
@@ -136,7 +141,7 @@ def test_the_site_survives_a_redis_failover_and_never_serves_a_lost_invalidation
     app = AppServer(cache_dir=tmp_path_factory.getbasetemp() / "cache", workers=2, **env)
     reader = Reader(app, PAGES["post"])
     try:
-        UserFactory(username="editor", is_staff=True, is_superuser=True)
+        editor_for_other_processes()
         editor = AdminSession(app.url, "editor")
         path = PAGES["post"]
         # Both workers cache the page; the replica gets a copy.

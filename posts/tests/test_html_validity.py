@@ -16,11 +16,10 @@ from django.utils import timezone
 from django.views.defaults import server_error
 from PIL import Image
 
-from accounts.tests.factories import AuthorFactory, UserFactory
 from core import limits
 from posts.templatetags.blog import iso_datetime
 from posts.tests import nu_checker
-from posts.tests.factories import PostFactory, SeriesFactory, TagFactory
+from posts.tests.factories import AuthorFactory, PostFactory, SeriesFactory, TagFactory
 
 BODY = """Why an index helps, measured.
 
@@ -139,7 +138,7 @@ def test_every_page_passes_the_nu_html_checker(client, site, tmp_path):
     }
     assert "Understanding PostgreSQL indexes" in pages["search"]
     assert 'class="card__cover"' in pages["home"] and "<table>" in pages["post"]
-    client.force_login(UserFactory(is_staff=True))
+    client.force_login(site["author"].user)  # on the scheduled post's byline
     pages["scheduled post preview"] = render(client, site["scheduled"].get_absolute_url())
     assert "Preview — not public" in pages["scheduled post preview"]
     pages["two-factor enrolment"] = render(client, "/account/two-factor/")

@@ -9,8 +9,7 @@ import time
 
 import pytest
 
-from accounts.tests.factories import UserFactory
-from posts.tests.edge import AdminSession, AppServer, Varnish, free_port
+from posts.tests.edge import AdminSession, AppServer, Varnish, editor_for_other_processes, free_port
 from posts.tests.test_cache import PAGES, admin_post_data
 from posts.tests.test_cache import site as site_fixture
 
@@ -44,7 +43,7 @@ def fetch(server, path: str) -> tuple[str, str]:
 
 def test_an_edit_through_one_app_server_is_fresh_through_every_node_and_server(site, cluster):
     apps, nodes = cluster
-    UserFactory(username="editor", is_staff=True, is_superuser=True)
+    editor_for_other_processes()
     pages = [PAGES["home"], PAGES["post"], PAGES["tag"], PAGES["rss"]]
     for server in nodes + apps:
         for path in pages:

@@ -9,9 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accounts.tests.factories import AuthorFactory
 from core.rendering import render_body, render_markdown
-from posts.tests.factories import PostFactory
+from posts.tests.factories import AuthorFactory, PostFactory
 from posts.tests.xss_corpus import HTML_PAYLOADS, MARKDOWN_PAYLOADS, executable_parts
 
 EVERY_PAYLOAD = HTML_PAYLOADS + MARKDOWN_PAYLOADS
