@@ -50,20 +50,21 @@ def log_request(
     """One INFO record carrying every field of the line; one logger call per request."""
     if not log.isEnabledFor(logging.INFO):
         return
-    log.info(
-        "request",
-        extra={
-            "request_id": request_id(environ),
-            "method": environ.get("REQUEST_METHOD", ""),
-            "path": environ.get("PATH_INFO", ""),
-            "status": status,
-            "duration_ms": round((time.perf_counter() - start) * 1000, 2),
-            # No X-Page-Cache header: the page cache neither answered nor stored it.
-            "cache": cache or "skip",
-            "bytes": size,
-            "user_id": user_id,
-        },
-    )
+    fields = {
+        "request_id": request_id(environ),
+        "method": environ.get("REQUEST_METHOD", ""),
+        "path": environ.get("PATH_INFO", ""),
+        "status": status,
+        "duration_ms": round((time.perf_counter() - start) * 1000, 2),
+        # No X-Page-Cache header: the page cache neither answered nor stored it.
+        "cache": cache or "skip",
+        "bytes": size,
+        "user_id": user_id,
+    }
+    # makeRecord + handle is what log.info() does, minus the walk up the stack to
+    # find the caller's file and line: the same place every time, and a cost on every hit.
+    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, "request", None, None,
+                              extra=fields))  # fmt: skip
 
 
 def _user_id(request: HttpRequest) -> int | None:
