@@ -317,30 +317,22 @@ def check_internal_links(scan: BodyScan) -> Result:
 
 
 def check_alt_text(scan: BodyScan) -> Result:
-    covers = list(
-        Post.objects.exclude(cover_image="")
-        .annotate(alt=Trim("cover_alt"))
-        .filter(alt="")
-        .values_list("slug", flat=True)[:1000]
+    covers = Post.objects.exclude(cover_image="").annotate(alt=Trim("cover_alt")).filter(alt="")
+    avatars = (
+        AuthorProfile.objects.exclude(avatar="").annotate(alt=Trim("avatar_alt")).filter(alt="")
     )
-    avatars = list(
-        AuthorProfile.objects.exclude(avatar="")
-        .annotate(alt=Trim("avatar_alt"))
-        .filter(alt="")
-        .values_list("handle", flat=True)[:1000]
-    )
-    bodies = scan.images_without_alt
-    if not (covers or avatars or bodies):
+    found = [
+        ("covers without alt", covers.count(), covers.values_list("slug", flat=True)),
+        ("avatars without alt", avatars.count(), avatars.values_list("handle", flat=True)),
+        ("posts with an <img> lacking alt", len(scan.images_without_alt), scan.images_without_alt),
+    ]
+    parts = [
+        f"{total} {what}: {_examples(names[:EXAMPLES], total)}"
+        for what, total, names in found
+        if total
+    ]
+    if not parts:
         return Result(OK, "alt text", "every cover, avatar and body image has alt text")
-    parts = []
-    if covers:
-        parts.append(f"{len(covers)} covers without alt: {_examples(covers, len(covers))}")
-    if avatars:
-        parts.append(f"{len(avatars)} avatars without alt: {_examples(avatars, len(avatars))}")
-    if bodies:
-        parts.append(
-            f"{len(bodies)} posts with an <img> lacking alt: {_examples(bodies, len(bodies))}"
-        )
     return Result(WARN, "alt text", "; ".join(parts))
 
 
@@ -401,7 +393,7 @@ def run(*, on_result: Callable[[Result], None] = lambda r: None) -> list[Result]
     results.append(guarded("cache", check_cache))
     results.append(guarded("page cache", check_page_cache_invalidation))
     if results[0].level == FAIL:
-        skipped = Result(FAIL, "content", "not checked: the database is unavailable")
+        skipped = Result(FAIL, "content", "not checked: the database check failed")
         on_result(skipped)
         return [*results, skipped]
     results.append(guarded("scheduled posts", check_overdue_scheduled_posts))

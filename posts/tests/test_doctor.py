@@ -31,6 +31,14 @@ PRODUCTION = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _no_browser_test_artefacts(settings):
+    """posts/tests/conftest.py sets DJANGO_ALLOW_ASYNC_UNSAFE for Playwright in this
+    process; the deploy checks rightly call that an error (async.E001). Never set in
+    production, so silenced here (which also exercises SILENCED_SYSTEM_CHECKS)."""
+    settings.SILENCED_SYSTEM_CHECKS = [*settings.SILENCED_SYSTEM_CHECKS, "async.E001"]
+
+
 def doctor() -> tuple[int, dict[str, tuple[str, str]]]:
     """(exit status, {check name: (level, message)})."""
     out = io.StringIO()
@@ -85,8 +93,9 @@ def healthy_site(settings, media_root):
 
 def test_doctor_exits_0_and_says_ok_on_a_healthy_site(healthy_site):
     code, lines = doctor()
-    assert code == 0
-    assert {level for level, _ in lines.values()} == {"OK"}, lines
+    not_ok = {name: line for name, line in lines.items() if line[0] != "OK"}
+    assert code == 0, not_ok
+    assert not_ok == {}
     assert set(lines) == {
         "database", "cache", "page cache", "scheduled posts", "url history",
         "internal links", "alt text", "media files", "deploy checks",
@@ -273,7 +282,7 @@ def test_doctor_fails_naming_the_database_when_it_is_unreachable():
     assert "Traceback" not in result.stderr
     first = result.stdout.splitlines()[0]
     assert first.startswith("FAIL database: unreachable (127.0.0.1): OperationalError")
-    assert "FAIL content: not checked: the database is unavailable" in result.stdout
+    assert "FAIL content: not checked: the database check failed" in result.stdout
 
 
 def test_doctor_fails_when_migrations_are_not_applied(tmp_path):
