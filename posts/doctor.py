@@ -220,8 +220,8 @@ class BodyScan:
 # body_html is serialised by the sanitiser (core.rendering): lowercase names and
 # double-quoted attributes. Patterns that start with a literal and ignore case
 # nowhere let the regex engine skip ahead with a fast substring search.
-_IMG = re.compile(r"<img [^>]*>")
-_ALT = re.compile(r' alt="([^"]*)"')
+_IMG = re.compile(r"<img\b[^>]*>")
+_ALT = re.compile(r'\salt="([^"]*)"')
 
 
 @cache
