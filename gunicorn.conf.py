@@ -17,7 +17,9 @@ max_requests = int(os.environ.get("MAX_REQUESTS", 0))
 max_requests_jitter = max_requests // 10
 preload_app = True
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108 - heartbeat files
-accesslog = os.environ.get("GUNICORN_ACCESSLOG", "-")
+# Off: the app logs one line per request itself (core.requestlog), cache hits included.
+# GUNICORN_ACCESSLOG=- brings gunicorn's own line back (both would then be written).
+accesslog = os.environ.get("GUNICORN_ACCESSLOG") or None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOGLEVEL", "info")
 # No control socket: it has one fixed path per user, so two gunicorns on one host

@@ -63,7 +63,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so a cache hit is answered before anything else runs.
+    # Outermost, so its line covers every response, cache hits and errors included.
+    "core.requestlog.RequestLogMiddleware",
+    # Next, so a cache hit is answered before anything else runs.
     "core.cache.middleware.PageCacheMiddleware",
     # Before anything reads a body: an oversized one is a 413 straight away.
     "core.limits.RequestBodyLimitMiddleware",
@@ -114,8 +116,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "NAME": str(Path(tempfile.gettempdir()) / f"blogsite-test-{os.getpid()}.sqlite3")
     }
 else:
+    # Persistent connections, checked before reuse, rather than psycopg's pool:
+    # gunicorn's sync workers run one request at a time, so a pool per process
+    # would hold one connection anyway (docs/operations.md, Database connections).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if env.bool("PGBOUNCER", default=False):
+        # PgBouncer in transaction mode hands each transaction a different server
+        # connection: named cursors and prepared statements would not be there.
+        DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 
 # --- Cache ------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -355,13 +365,47 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Logging ----------------------------------------------------------------
+# json: one JSON object per line (production, log shippers); text: for people.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be json or text, not {LOG_FORMAT!r}.")
+_JSON = {
+    "()": "pythonjsonlogger.json.JsonFormatter",
+    "fmt": "%(levelname)s %(name)s %(message)s",
+    "rename_fields": {"levelname": "level", "name": "logger"},
+    "timestamp": "time",
+}
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "json": _JSON,
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        # The request line (core.requestlog): its fields, in a fixed order.
+        "request": {
+            "format": "%(asctime)s %(method)s %(path)s %(status)s %(duration_ms).1fms "
+            "cache=%(cache)s bytes=%(bytes)s user=%(user_id)s id=%(request_id)s"
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+        },
+        # stdout, where gunicorn's access log used to go.
+        "requests": {
+            "class": "logging.StreamHandler",
+            "stream": "ext://sys.stdout",
+            "formatter": "json" if LOG_FORMAT == "json" else "request",
+        },
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
+        "blogsite.request": {
+            "handlers": ["requests"],
+            "level": env.str("REQUEST_LOG_LEVEL", default="INFO"),
+            "propagate": False,
+        },
         "django.db.backends": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
     },
