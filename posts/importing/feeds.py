@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import html
 from datetime import UTC, datetime
+from email.utils import parseaddr
 from time import struct_time
 
 import feedparser
@@ -42,7 +43,13 @@ def _one_line(error: object) -> str:
 
 def _authors(node) -> list[FeedAuthor]:
     found = []
-    for detail in node.get("authors") or []:
+    details = node.get("authors") or []
+    raw = node.get("author") or ""
+    if len(details) == 1 and "@" in raw:
+        # RSS's "email (Name)": feedparser's own split cuts long top-level domains.
+        name, email = parseaddr(raw)
+        details = [{"name": name, "email": email}]
+    for detail in details:
         name, email = (detail.get("name") or "").strip(), (detail.get("email") or "").strip()
         if name or email:
             found.append(FeedAuthor(handle_for(name, email), name or email.split("@")[0], email))

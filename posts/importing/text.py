@@ -13,13 +13,13 @@ from core.rendering import plain_text, sanitize_html
 
 SUMMARY_CHARS = 160
 TITLE_CHARS = 60
-_BLOCK_COMMENT = re.compile(r"<!--\s*/?wp:.*?-->", re.S)
+_BLOCK_COMMENT = re.compile(r"\s*<!--\s*/?wp:.*?-->\s*", re.S)
 _url = URLValidator(schemes=["http", "https"])
 
 
 def drop_block_comments(body: str) -> str:
     """WordPress's block-editor markers (`<!-- wp:paragraph -->`) carry no content."""
-    return _BLOCK_COMMENT.sub("", body)
+    return _BLOCK_COMMENT.sub("\n", body).strip()
 
 
 def text_of(fragment: str) -> str:

@@ -174,7 +174,10 @@ def _authors(feed, prepared, report) -> dict[str, AuthorProfile]:
 
 
 def _tags(prepared, report) -> dict[str, Tag]:
-    names = {n.lower(): n for p in prepared for n in p.tags}
+    names: dict[str, str] = {}
+    for p in prepared:
+        for name in p.tags:
+            names.setdefault(name.lower(), name)  # the first spelling met names a new tag
     before = Tag.objects.count()
     tags = {key: services.tag_get_or_create(name=name) for key, name in sorted(names.items())}
     report.tags_created = Tag.objects.count() - before

@@ -135,7 +135,11 @@ def _item(
         ):
             continue
         tags.append(name)
-    published = _gmt(_text(node, f"{wp}post_date_gmt")) or _rfc822(_text(node, "pubDate"))
+    # Unpublished posts carry a zero post_date_gmt and a bogus pubDate: no date at all.
+    if node.find(f"{wp}post_date_gmt") is not None:
+        published = _gmt(_text(node, f"{wp}post_date_gmt"))
+    else:
+        published = _rfc822(_text(node, "pubDate"))
     excerpt = _excerpt(node)
     return FeedItem(
         source_guid=guid[:500],
