@@ -78,9 +78,7 @@ def test_slugs_titles_and_bodies():
 
     hello = post(10)
     assert hello.slug == "hello-world"
-    assert hello.title == (
-        "Hello world 🎉 — שלום עולם, cafe\u0301 C:\\Users\\new\\test ]]> end"
-    )
+    assert hello.title == ("Hello world 🎉 — שלום עולם, cafe\u0301 C:\\Users\\new\\test ]]> end")
     assert hello.summary == "A first post, written by hand."
     assert "wp:" not in hello.body and "<!--" not in hello.body_html
     assert hello.body_html.startswith("<p>Welcome to the <strong>new</strong> home")

@@ -50,7 +50,7 @@ class Command(BaseCommand):
         except (DatabaseError, ValidationError) as exc:
             # Rolled back: the database is as it was before the run.
             reason = " ".join(str(exc).split())
-            raise CommandError(f"import_feed: nothing imported, the write failed: {reason}") from None
+            raise CommandError(f"import_feed: nothing imported, a write failed: {reason}") from None
         self.print_report(report, kind=feed.kind, dry_run=dry_run)
 
     def progress_bar(self, total: int):
