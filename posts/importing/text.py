@@ -19,7 +19,7 @@ _url = URLValidator(schemes=["http", "https"])
 
 def drop_block_comments(body: str) -> str:
     """WordPress's block-editor markers (`<!-- wp:paragraph -->`) carry no content."""
-    return _BLOCK_COMMENT.sub("\n", body).strip()
+    return _BLOCK_COMMENT.sub("\n", body).strip() if "wp:" in body else body
 
 
 def text_of(fragment: str) -> str:

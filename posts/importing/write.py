@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 
 from django.db import transaction
@@ -28,14 +28,14 @@ class _DryRun(Exception):
 
 @dataclass
 class _Prepared:
-    """One item turned into Post field values, with its content hash."""
+    """One item, its byline handles, tag names and content hash; fields filled when written."""
 
     item: FeedItem
-    fields: dict
     author_handles: tuple[str, ...]
     tags: tuple[str, ...]
     hash: str
-    body_html: str  # rendered once, reused by the insert
+    fields: dict = field(default_factory=dict)
+    body_html: str = ""  # rendered once, reused by the insert
 
 
 def import_feed(
@@ -70,8 +70,6 @@ def _write(feed, report, author_handle, as_draft, progress) -> None:
         if only is None:
             raise ImportFailed(f"no author with the handle {author_handle!r}")
     prepared = _prepare(feed, report, only, as_draft)
-    authors = {only.handle: only} if only else _authors(feed, prepared, report)
-    tags = _tags(prepared, report)
     existing = _existing([p.item.source_guid for p in prepared])
     new, changed = [], []
     for p in prepared:
@@ -84,7 +82,13 @@ def _write(feed, report, author_handle, as_draft, progress) -> None:
             report.unchanged += 1
     total, done = len(prepared), report.unchanged
     progress(done, total)
-    slugs = _SlugAllocator()
+    # Only what gets written is rendered, and only its authors and tags are looked up.
+    written = new + [p for _, p in changed]
+    for p in written:
+        _fill_fields(p, feed.kind, as_draft)
+    authors = {only.handle: only} if only else _authors(feed, written, report)
+    tags = _tags(written, report)
+    slugs = _SlugAllocator() if new else None
     for start in range(0, len(new), CHUNK):
         chunk = new[start : start + CHUNK]
         _create(chunk, authors, tags, slugs)
@@ -98,7 +102,6 @@ def _write(feed, report, author_handle, as_draft, progress) -> None:
         done += 1
         if done % 100 == 0 or done == total:
             progress(done, total)
-    written = new + [p for _, p in changed]
     report.notes.extend(f"{p.fields['title']}: {p.item.note}" for p in written if p.item.note)
 
 
@@ -110,26 +113,29 @@ def _prepare(feed, report, only, as_draft) -> list[_Prepared]:
             report.skipped.append(Skipped(label, "duplicate guid in this file"))
             continue
         seen.add(item.source_guid)
-        body = drop_block_comments(item.body_html)
-        body_html = render_body(body, Post.BodyFormat.HTML)
-        text = " ".join(plain_text(body_html).split())
-        title = item.title or shorten(text, TITLE_CHARS) or "Untitled"
-        status = Post.Status.DRAFT if as_draft else item.status
-        fields = {
-            "title": title[:200],
-            "summary": shorten(item.summary or text, SUMMARY_CHARS if not item.summary else 300),
-            "body": body,
-            "body_format": Post.BodyFormat.HTML,
-            "status": status,
-            "published_at": item.published_at,
-            "canonical_url": item.link if feed.kind != "wxr" else "",
-            "source_guid": item.source_guid,
-        }
         handles = (only.handle,) if only else item.author_handles
         tags = _tag_names(item.tags)
-        digest = _hash(fields, handles, tags, item)
-        out.append(_Prepared(item, fields, handles, tags, digest, body_html))
+        digest = _hash(item, kind=feed.kind, handles=handles, tags=tags, as_draft=as_draft)
+        out.append(_Prepared(item, handles, tags, digest))
     return out
+
+
+def _fill_fields(p: _Prepared, kind: str, as_draft: bool) -> None:
+    item = p.item
+    body = drop_block_comments(item.body_html)
+    p.body_html = render_body(body, Post.BodyFormat.HTML)
+    text = " ".join(plain_text(p.body_html).split())
+    title = item.title or shorten(text, TITLE_CHARS) or "Untitled"
+    p.fields = {
+        "title": title[:200],
+        "summary": shorten(item.summary, 300) if item.summary else shorten(text, SUMMARY_CHARS),
+        "body": body,
+        "body_format": Post.BodyFormat.HTML,
+        "status": Post.Status.DRAFT if as_draft else item.status,
+        "published_at": item.published_at,
+        "canonical_url": item.link if kind != "wxr" else "",
+        "source_guid": item.source_guid,
+    }
 
 
 def _tag_names(names) -> tuple[str, ...]:
@@ -142,18 +148,13 @@ def _tag_names(names) -> tuple[str, ...]:
     return tuple(out.values())
 
 
-def _hash(fields: dict, handles, tags, item: FeedItem) -> str:
+def _hash(item: FeedItem, **options) -> str:
+    """sha256 of the item as read plus the options shaping it: equal means nothing to write."""
+
     def default(value):
         return value.isoformat() if isinstance(value, datetime) else str(value)
 
-    payload = {
-        **fields,
-        "authors": handles,
-        "tags": tags,
-        "updated_at": item.updated_at,
-        "old_path": item.old_path,
-        "slug": item.slug,
-    }
+    payload = {**asdict(item), **options, "note": None}
     data = json.dumps(payload, sort_keys=True, default=default, ensure_ascii=False)
     return hashlib.sha256(data.encode()).hexdigest()
 
