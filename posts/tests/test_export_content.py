@@ -128,6 +128,7 @@ def test_export_flush_import_gives_the_same_pages_and_the_same_export(site, clie
 
 
 def test_the_export_holds_every_row_with_positions_roles_and_primary_flags(site, tmp_path):
+    tmp_path = tmp_path / "export"  # beside MEDIA_ROOT, not over it
     export(tmp_path)
 
     document = json.loads((tmp_path / "content.json").read_text())
@@ -149,6 +150,7 @@ def test_the_export_holds_every_row_with_positions_roles_and_primary_flags(site,
 
 
 def test_import_refuses_a_database_with_content_unless_merging(site, tmp_path):
+    tmp_path = tmp_path / "export"  # beside MEDIA_ROOT, not over it
     export(tmp_path)
     counts = (Post.objects.count(), Tag.objects.count())
 
@@ -159,6 +161,7 @@ def test_import_refuses_a_database_with_content_unless_merging(site, tmp_path):
 
 
 def test_merge_adds_only_what_is_missing(site, tmp_path):
+    tmp_path = tmp_path / "export"  # beside MEDIA_ROOT, not over it
     export(tmp_path)
     services.post_delete(post=Post.objects.get(slug="part-5"))
     services.tag_delete(tag=Tag.objects.get(slug="python"))
@@ -193,6 +196,7 @@ def test_import_refuses_a_file_it_cannot_read(content, reason, tmp_path):
 
 
 def test_a_failed_import_writes_nothing(site, tmp_path):
+    tmp_path = tmp_path / "export"  # beside MEDIA_ROOT, not over it
     export(tmp_path)
     document = json.loads((tmp_path / "content.json").read_text())
     document["posts"][-1]["status"] = None  # violates NOT NULL after the other rows went in
