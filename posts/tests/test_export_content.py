@@ -225,3 +225,19 @@ def test_an_export_never_overwrites_the_uploads(site, tmp_path, settings):
         export(Path(settings.MEDIA_ROOT).parent)
 
     assert len(list(Path(settings.MEDIA_ROOT).rglob("*.png"))) == 2
+
+
+def test_unknown_fields_are_ignored_and_missing_ones_take_the_default(site, tmp_path):
+    tmp_path = tmp_path / "export"
+    export(tmp_path)
+    document = json.loads((tmp_path / "content.json").read_text())
+    for author in document["authors"]:
+        author["pronouns"] = "they/them"  # from a newer site
+        del author["tagline"]  # from an older one
+    (tmp_path / "content.json").write_text(json.dumps(document))
+    call_command("flush", interactive=False)
+
+    restore(tmp_path)
+
+    assert AuthorProfile.objects.count() == 2
+    assert set(AuthorProfile.objects.values_list("tagline", flat=True)) == {""}
