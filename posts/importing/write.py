@@ -103,6 +103,12 @@ def _write(feed, report, author_handle, as_draft, progress) -> None:
         if done % 100 == 0 or done == total:
             progress(done, total)
     report.notes.extend(f"{p.fields['title']}: {p.item.note}" for p in written if p.item.note)
+    anonymous = sum(1 for p in written if not p.author_handles)
+    if anonymous:
+        report.notes.append(
+            f"{anonymous} posts name no author in the feed and have no byline; "
+            "re-run with --author HANDLE to give them one"
+        )
 
 
 def _prepare(feed, report, only, as_draft) -> list[_Prepared]:

@@ -253,3 +253,18 @@ def test_a_long_import_shows_progress_and_a_summary(tmp_path):
     assert out.startswith("250 created, 0 updated, 0 unchanged, 0 skipped")
     assert err.splitlines()[-1] == "[####################] 250/250 items"
     assert Post.objects.count() == 250
+
+
+def test_items_without_an_author_are_reported(tmp_path):
+    path = tmp_path / "anonymous.xml"
+    path.write_text(
+        '<rss version="2.0"><channel><title>A</title>'
+        "<item><title>Nobody wrote this</title><link>https://a.example/1</link></item>"
+        "</channel></rss>"
+    )
+
+    out, _ = run(path)
+
+    assert out.startswith("1 created")
+    assert "note: 1 posts name no author in the feed and have no byline" in out
+    assert not Post.objects.get().authors.exists()
