@@ -1,9 +1,11 @@
 """WordPress export files (WXR), read with the standard library's ElementTree.
 
-feedparser reads WXR as RSS 2.0 but flattens the channel's `wp:author`
-blocks into single feed-level keys (the last author wins) and drops the
-`domain`/`nicename` split of categories, so WXR gets its own small reader.
-defusedxml guards against entity-expansion and external-entity attacks.
+feedparser reads WXR as RSS 2.0 and exposes `wp:*` elements as `wp_*` keys,
+but it flattens the channel's repeated `wp:author` blocks into single
+feed-level keys (the last author wins, the others are lost), and likewise an
+item's repeated `wp:postmeta`; categories keep their domain (as `scheme`) but
+lose their `nicename`. So WXR gets its own small reader over ElementTree;
+defusedxml refuses entity-expansion and external-entity tricks.
 """
 
 from __future__ import annotations

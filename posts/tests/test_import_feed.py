@@ -123,6 +123,12 @@ BAD_FILES = {
     "html": b"<!DOCTYPE html><html><head><title>Blog</title></head><body><p>Hi</p></body></html>",
     "empty": b"",
     "binary": bytes(range(256)) * 8,
+    "entity-bomb": b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY a "aaaaaaaaaa">'
+    + b"".join(
+        f'<!ENTITY {n} "{("&" + p + ";") * 20}">'.encode()
+        for p, n in zip("abcdef", "bcdefg", strict=True)
+    )
+    + b']><rss version="2.0"><channel><title>&g;</title></channel></rss>',
 }
 
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from accounts.models import AuthorProfile
 from posts import services
@@ -137,3 +138,27 @@ def test_an_edited_wordpress_post_is_updated_in_place(tmp_path):
     assert "It moved, for good." in post(10).body_html
     assert post(10).slug == "hello-world"
     assert PathRedirect.objects.get(old_path="/2019/05/hello-world/").post == post(10)
+
+
+@pytest.mark.parametrize(
+    ("damage", "reason"),
+    [
+        (lambda text: text[: len(text) // 2], "not well-formed XML"),
+        (
+            lambda text: text.replace(
+                "<rss ", '<!DOCTYPE rss [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>\n<rss ', 1
+            ).replace("<title>Old Blog</title>", "<title>&b;</title>"),
+            "refused XML construct",
+        ),
+    ],
+    ids=["truncated", "entity-expansion"],
+)
+def test_a_damaged_or_hostile_export_is_refused_and_writes_nothing(damage, reason, tmp_path):
+    path = tmp_path / "wordpress.xml"
+    path.write_text(damage(WXR.read_text(encoding="utf-8")), encoding="utf-8")
+
+    with pytest.raises(CommandError, match=reason) as failure:
+        run(path)
+
+    assert "\n" not in str(failure.value)
+    assert not Post.objects.exists() and not AuthorProfile.objects.exists()
