@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    # Innermost: turns a 404 for an imported site's old path into a 301.
+    "posts.middleware.PathRedirectMiddleware",
 ]
 
 TEMPLATES = [

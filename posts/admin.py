@@ -15,7 +15,16 @@ from simple_history.admin import SimpleHistoryAdmin
 from accounts.models import AuthorProfile
 from posts import admin_views, checks, revisions, services
 from posts.admin_forms import PostActionForm, PostAdminForm
-from posts.models import Authorship, Post, PostTag, PreviewLink, Series, SlugHistory, Tag
+from posts.models import (
+    Authorship,
+    PathRedirect,
+    Post,
+    PostTag,
+    PreviewLink,
+    Series,
+    SlugHistory,
+    Tag,
+)
 from posts.permissions import can_edit_post, editable_posts, is_editor
 
 
@@ -456,3 +465,12 @@ class SlugHistoryAdmin(admin.ModelAdmin):
     list_display = ["kind", "old_slug", "object_id", "created_at"]
     list_filter = ["kind"]
     search_fields = ["old_slug"]
+
+
+@admin.register(PathRedirect)
+class PathRedirectAdmin(admin.ModelAdmin):
+    """Old paths of imported posts (import_feed); each answers 301 to its post."""
+
+    list_display = ["old_path", "post", "created_at"]
+    search_fields = ["old_path", "post__title"]
+    autocomplete_fields = ["post"]

@@ -110,6 +110,9 @@ class Post(DerivedColumnsMixin, models.Model):
         unique=True,
         help_text="Identity in the feed this post was imported from.",
     )
+    # sha256 of the imported item (posts.importing): a re-import rewrites the
+    # post only when its source changed.
+    source_hash = models.CharField(max_length=64, blank=True, editable=False)
     reading_minutes = models.PositiveSmallIntegerField(default=1, editable=False)
     # Moves on with every save through posts.services: a form holding an older
     # number is a stale edit and is refused.
@@ -318,3 +321,17 @@ class PreviewLink(models.Model):
 
     def __str__(self) -> str:
         return f"Preview link for {self.post}"
+
+
+class PathRedirect(models.Model):
+    """A path of the site a post was imported from; it answers 301 to the post."""
+
+    old_path = models.CharField(max_length=500, unique=True)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="path_redirects")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["old_path"]
+
+    def __str__(self) -> str:
+        return f"{self.old_path} -> {self.post_id}"

@@ -46,6 +46,13 @@ UPDATE posts_post p SET search_vector =
 """
 
 
+def analyze(tables: list[str]) -> None:
+    """Fresh planner statistics for `tables` (PostgreSQL; a no-op elsewhere)."""
+    if is_postgres():
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(tables)}")
+
+
 def update_search_vectors_for_tags(tag_ids) -> None:
     """Recompute the vectors of every post carrying one of `tag_ids`, in one statement."""
     if is_postgres() and tag_ids:
