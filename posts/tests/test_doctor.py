@@ -14,10 +14,9 @@ import redis
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.tests.factories import AuthorFactory
 from core.cache.store import get_store
 from posts.models import Post, SlugHistory
-from posts.tests.factories import PostFactory, TagFactory
+from posts.tests.factories import AuthorFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
