@@ -129,6 +129,7 @@ class RedisPageStore:
             raise
 
     def token(self) -> int:
+        self._connection()  # adopt a new primary first: its floor is above older tokens
         return int(self.client.get(f"{self.prefix}gen") or 0)
 
     def set(self, path: str, payload: bytes, *, tags: set[str], ttl: int, token: int) -> bool:
