@@ -29,20 +29,25 @@ class PostQuerySet(models.QuerySet):
 
     def with_card_data(self):
         """Everything a post card shows, in a fixed number of queries."""
-        # The through models, reached from the model this queryset serves.
-        authorship = self.model._meta.get_field("authorships").related_model
-        post_tag = self.model._meta.get_field("post_tags").related_model
-        return self.select_related("series").prefetch_related(
-            Prefetch(
-                "authorships",
-                queryset=authorship.objects.select_related("author")
-                .only(*CARD_AUTHORSHIP_FIELDS)
-                .order_by("position", "pk"),
-            ),
-            Prefetch(
-                "post_tags",
-                queryset=post_tag.objects.select_related("tag")
-                .only(*CARD_TAG_FIELDS)
-                .order_by("position", "pk"),
-            ),
-        )
+        return self.select_related("series").prefetch_related(*card_prefetches(self.model))
+
+
+def card_prefetches(post_model) -> tuple[Prefetch, Prefetch]:
+    """The byline and tag chips of a card, for `prefetch_related(_objects)`."""
+    # The through models, reached from the model served (no import of posts.models here).
+    authorship = post_model._meta.get_field("authorships").related_model
+    post_tag = post_model._meta.get_field("post_tags").related_model
+    return (
+        Prefetch(
+            "authorships",
+            queryset=authorship.objects.select_related("author")
+            .only(*CARD_AUTHORSHIP_FIELDS)
+            .order_by("position", "pk"),
+        ),
+        Prefetch(
+            "post_tags",
+            queryset=post_tag.objects.select_related("tag")
+            .only(*CARD_TAG_FIELDS)
+            .order_by("position", "pk"),
+        ),
+    )

@@ -64,6 +64,8 @@ def update_search_vectors(post_ids=None) -> None:
     with connection.cursor() as cursor:
         if post_ids is None:
             cursor.execute(_UPDATE_ALL_SQL, {"cfg": CONFIG})
+            # Every search scans the index's pending list: fold it into the index now.
+            cursor.execute("SELECT gin_clean_pending_list('post_search_vector_gin'::regclass)")
         elif post_ids:
             cursor.execute(_UPDATE_SQL, {"cfg": CONFIG, "ids": list(post_ids)})
 
