@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
 from django.utils import timezone
@@ -9,7 +11,7 @@ from django.utils import timezone
 from accounts.models import AuthorProfile
 from posts import counts, search
 from posts.models import Authorship, Post, PostTag, Series, Tag
-from posts.querysets import card_prefetches
+from posts.querysets import PreparedQuery, card_prefetches
 
 # What a link to a post (prev/next, series nav) needs; no bodies.
 LINK_FIELDS = ("id", "title", "slug", "published_at", "series_order", "reading_minutes")
@@ -41,33 +43,31 @@ def posts_in_series(series: Series) -> QuerySet[Post]:
     )
 
 
+_series_nav = PreparedQuery(
+    lambda *, series, now: (
+        Post.objects.public(now)
+        .filter(series_id=series)
+        .order_by("series_order", "published_at", "pk")
+        .only(*LINK_FIELDS)
+    ),
+    series=int,
+    now=datetime,
+)
+
+
 def series_nav(post: Post) -> list[Post]:
     """Every public post of `post`'s series in order (with `post` itself when previewed)."""
     if post.series_id is None:
         return []
-    items = list(
-        Post.objects.public()
-        .filter(series_id=post.series_id)
-        .order_by("series_order", "published_at", "pk")
-        .only(*LINK_FIELDS)
-    )
+    items = list(_series_nav.raw(series=post.series_id, now=timezone.now()))
     if post.pk not in {p.pk for p in items}:
         items.append(post)
         items.sort(key=lambda p: (p.series_order is None, p.series_order or 0))
     return items
 
 
-def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
-    """(older, newer) neighbours of `post` among public posts, by publication time.
-
-    One query: each neighbour is a subquery walking the listing index from `post`
-    and stopping at the first row (`<=`/`>=` with the tie excluded, rather than an
-    OR the planner cannot use as a range); the outer query fetches both by pk.
-    """
-    if post.published_at is None or not post.is_public:
-        return None, None
-    at, pk = post.published_at, post.pk
-    public = Post.objects.public()
+def _adjacent_query(*, pk: int, at: datetime, now: datetime) -> QuerySet[Post]:
+    public = Post.objects.public(now)
     older = (
         public.filter(published_at__lte=at)
         .exclude(published_at=at, pk__gte=pk)
@@ -80,28 +80,34 @@ def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
         .order_by("published_at", "pk")
         .values("pk")[:1]
     )
-    found = Post.objects.filter(Q(pk=Subquery(older)) | Q(pk=Subquery(newer))).only(*LINK_FIELDS)
-    key = (at, pk)
+    return Post.objects.filter(Q(pk=Subquery(older)) | Q(pk=Subquery(newer))).only(*LINK_FIELDS)
+
+
+_adjacent = PreparedQuery(_adjacent_query, pk=int, at=datetime, now=datetime)
+
+
+def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
+    """(older, newer) neighbours of `post` among public posts, by publication time.
+
+    One query: each neighbour is a subquery walking the listing index from `post`
+    and stopping at the first row (`<=`/`>=` with the tie excluded, rather than an
+    OR the planner cannot use as a range); the outer query fetches both by pk.
+    """
+    if post.published_at is None or not post.is_public:
+        return None, None
+    key = (post.published_at, post.pk)
+    found = list(_adjacent.raw(pk=post.pk, at=post.published_at, now=timezone.now()))
     before = [p for p in found if (p.published_at, p.pk) < key]
     after = [p for p in found if (p.published_at, p.pk) > key]
     return (before[0] if before else None), (after[0] if after else None)
 
 
-def related_posts(post: Post, limit: int = 3) -> list[Post]:
-    """Public posts sharing the most tags with `post`, then the most recent; one query.
+RELATED_POSTS = 3
 
-    Each of `post`'s tags may be on thousands of posts, and fetching every one of
-    them to read its date costs milliseconds. So only two small sets are looked at:
-    posts sharing two tags or more (counted on the through table's index alone;
-    few on a real archive) and the `limit` newest public posts sharing any tag
-    (found walking the listing index). The answer is always among them: the
-    posts sharing one tag that make the cut are the newest ones.
 
-    Without card data: `attach_card_data()` fetches it for these and the page's
-    own post together.
-    """
-    tags = PostTag.objects.filter(post_id=post.pk).values("tag_id")
-    sharing = PostTag.objects.filter(tag_id__in=tags).exclude(post_id=post.pk)
+def _related_query(*, pk: int, now: datetime) -> QuerySet[Post]:
+    tags = PostTag.objects.filter(post_id=pk).values("tag_id")
+    sharing = PostTag.objects.filter(tag_id__in=tags).exclude(post_id=pk)
     several = (
         sharing.order_by()
         .values("post_id")
@@ -110,10 +116,10 @@ def related_posts(post: Post, limit: int = 3) -> list[Post]:
         .values("post_id")
     )
     newest = (
-        Post.objects.public()
+        Post.objects.public(now)
         .filter(pk__in=sharing.values("post_id"))
         .order_by("-published_at", "-pk")
-        .values("pk")[:limit]
+        .values("pk")[:RELATED_POSTS]
     )
     # Wrapped once more: a LIMIT inside a UNION is not allowed on every backend.
     # (An OR of the two INs instead of the union is planned as a scan of all posts.)
@@ -125,13 +131,32 @@ def related_posts(post: Post, limit: int = 3) -> list[Post]:
         .annotate(n=Count("*"))
         .values("n")
     )
-    return list(
-        Post.objects.public()
+    return (
+        Post.objects.public(now)
         .filter(pk__in=candidates)
         .annotate(shared=Subquery(shared))
         .order_by("-shared", "-published_at", "-pk")
-        .defer(*HEAVY_FIELDS)[:limit]
+        .defer(*HEAVY_FIELDS)[:RELATED_POSTS]
     )
+
+
+_related = PreparedQuery(_related_query, pk=int, now=datetime)
+
+
+def related_posts(post: Post) -> list[Post]:
+    """Public posts sharing the most tags with `post`, then the most recent; one query.
+
+    Each of `post`'s tags may be on thousands of posts, and fetching every one of
+    them to read its date costs milliseconds. So only two small sets are looked at:
+    posts sharing two tags or more (counted on the through table's index alone;
+    few on a real archive) and the newest public posts sharing any tag (found
+    walking the listing index). The answer is always among them: the posts
+    sharing one tag that make the cut are the newest ones.
+
+    Without card data: `attach_card_data()` fetches it for these and the page's
+    own post together.
+    """
+    return list(_related.raw(pk=post.pk, now=timezone.now()))
 
 
 def attach_card_data(posts: list[Post]) -> None:
