@@ -5,13 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, prefetch_related_objects
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from accounts.models import AuthorProfile
 from posts import counts, search
 from posts.models import Authorship, Post, PostTag, Series, Tag
-from posts.querysets import PreparedQuery, card_prefetches
+from posts.querysets import PreparedQuery
+from posts.querysets import attach_card_data as _attach_card_data
 
 # What a link to a post (prev/next, series nav) needs; no bodies.
 LINK_FIELDS = ("id", "title", "slug", "published_at", "series_order", "reading_minutes")
@@ -161,7 +162,7 @@ def related_posts(post: Post) -> list[Post]:
 
 def attach_card_data(posts: list[Post]) -> None:
     """Bylines and tag chips for posts fetched without them, two queries for all."""
-    prefetch_related_objects(posts, *card_prefetches(Post))
+    _attach_card_data(posts)
 
 
 # ts_headline marks matches with these; the template escapes the text, then turns
