@@ -147,6 +147,17 @@ def test_search_results_carry_snippets_on_postgresql_only():
         assert not hasattr(result, "snippet")
 
 
+def test_search_results_skip_the_snippet_when_only_title_summary_or_tags_match():
+    PostFactory(title="Quokka facts", summary="Small and cheerful.", body="Nothing else here.")
+    PostFactory(title="Marsupials", body="The quokka smiles.", published_at=ago(days=3))
+    results = {p.title: p for p in selectors.search_results("quokka")}
+    if connection.vendor == "postgresql":
+        assert results["Quokka facts"].snippet is None  # the page shows the summary
+        assert f"{selectors.MARK_START}quokka{selectors.MARK_STOP}" in results["Marsupials"].snippet
+    else:
+        assert set(results) == {"Quokka facts", "Marsupials"}
+
+
 @pytest.mark.parametrize("raw", ["0", "-3", "x", "2.0", "", None, "100001"])
 def test_parse_page_number_accepts_only_positive_integers(raw):
     if raw in ("", None):
