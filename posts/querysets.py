@@ -1,20 +1,15 @@
-from django.db import models
-from django.db.models import Prefetch
-from django.utils import timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
-# What bylines and tag chips show; bios and descriptions stay in the database.
-CARD_AUTHORSHIP_FIELDS = (
-    "post_id", "position", "role", "author__user_id", "author__handle",
-    "author__display_name", "author__tagline", "author__avatar", "author__avatar_alt",
-    "author__avatar_renditions",
-)  # fmt: skip
-CARD_TAG_FIELDS = ("post_id", "position", "is_primary", "tag__name", "tag__slug")
+from django.db import connections, models
+from django.db.models.query import ModelIterable, RawQuerySet
+from django.utils import timezone
 
 
 class PostQuerySet(models.QuerySet):
-    def public(self):
-        """Published and due: the only posts a reader may see."""
-        return self.filter(status="published", published_at__lte=timezone.now())
+    def public(self, at: datetime | None = None):
+        """Published and due (at `at`, default now): the only posts a reader may see."""
+        return self.filter(status="published", published_at__lte=at or timezone.now())
 
     def scheduled(self):
         return self.filter(status="published", published_at__gt=timezone.now())
@@ -29,21 +24,189 @@ class PostQuerySet(models.QuerySet):
         return self.filter(authorships__author=author)
 
     def with_card_data(self):
-        """Everything a post card shows, in a fixed number of queries."""
-        # The through models, reached from the model this queryset serves.
-        authorship = self.model._meta.get_field("authorships").related_model
-        post_tag = self.model._meta.get_field("post_tags").related_model
-        return self.select_related("series").prefetch_related(
-            Prefetch(
-                "authorships",
-                queryset=authorship.objects.select_related("author")
-                .only(*CARD_AUTHORSHIP_FIELDS)
-                .order_by("position", "pk"),
-            ),
-            Prefetch(
-                "post_tags",
-                queryset=post_tag.objects.select_related("tag")
-                .only(*CARD_TAG_FIELDS)
-                .order_by("position", "pk"),
-            ),
+        """Everything a post card shows, in a fixed number of queries (three)."""
+        qs = self.select_related("series")
+        # Attaches the rows prefetch_related() would, for a tenth of its CPU.
+        qs._iterable_class = CardDataIterable
+        return qs
+
+
+# Values no real query binds, standing in for a prepared query's parameters.
+_MARK_INT = -(2**62)
+_MARK_TIME = datetime(1901, 2, 3, 4, 5, 6, tzinfo=UTC)
+
+
+class PreparedQuery:
+    """A fixed-shape reader query, built and compiled once per process and database.
+
+    Building and compiling a queryset with subqueries costs more CPU than running
+    it (the post page's related posts: ~5 ms to build, ~0.1 ms to run). `build`
+    gets a marker value for each named parameter and returns the queryset; the
+    markers are then found among the compiled SQL's parameters, and each call
+    binds its own values in their places and runs the SQL as a raw query.
+
+    `params` maps each name to its type, `int` or `datetime`. Only for querysets
+    whose SQL does not depend on the values: no None checks, and an `__in` list
+    only as one named value per item (a query per list length, as for cards).
+    """
+
+    def __init__(self, build: Callable[..., models.QuerySet], **params: type) -> None:
+        self.build = build
+        self.params = params
+        self._compiled: dict[str, tuple[type[models.Model], str, list]] = {}
+
+    def _markers(self) -> dict[str, object]:
+        return {
+            name: _MARK_INT - n if kind is int else _MARK_TIME + timedelta(microseconds=n)
+            for n, (name, kind) in enumerate(self.params.items())
+        }
+
+    @staticmethod
+    def _adapt(connection, value):
+        if isinstance(value, datetime):
+            return connection.ops.adapt_datetimefield_value(value)
+        return value
+
+    def _compile(self, using: str):
+        connection = connections[using]
+        markers = self._markers()
+        queryset = self.build(**markers)
+        sql, params = queryset.query.get_compiler(using=using).as_sql()
+        names = {self._adapt(connection, value): name for name, value in markers.items()}
+        # Each parameter: the name of the value to bind, or a constant as a 1-tuple.
+        slots = [
+            names.get(p, (p,)) if isinstance(p, int | str | datetime) else (p,) for p in params
+        ]
+        missing = set(self.params) - {slot for slot in slots if isinstance(slot, str)}
+        if missing:
+            raise ValueError(f"Prepared query parameters not found in its SQL: {sorted(missing)}")
+        return queryset.model, sql, slots
+
+    def bind(self, using: str = "default", **values) -> tuple[type[models.Model], str, list]:
+        """(model, SQL, parameters) with `values` bound (each name, exactly)."""
+        if set(values) != set(self.params):
+            raise TypeError(f"Expected values for {sorted(self.params)}, got {sorted(values)}")
+        if using not in self._compiled:
+            self._compiled[using] = self._compile(using)
+        model, sql, slots = self._compiled[using]
+        connection = connections[using]
+        adapted = {name: self._adapt(connection, value) for name, value in values.items()}
+        return model, sql, [adapted[slot] if isinstance(slot, str) else slot[0] for slot in slots]
+
+    def raw(self, using: str = "default", **values) -> RawQuerySet:
+        """The query's rows as model instances."""
+        model, sql, params = self.bind(using, **values)
+        return model._default_manager.raw(sql, params, using=using)
+
+    def rows(self, using: str = "default", **values) -> list[tuple]:
+        """The query's rows as tuples, as the database returns them (no field converters)."""
+        _model, sql, params = self.bind(using, **values)
+        with connections[using].cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+
+
+# --- Card data without the prefetch machinery ----------------------------------------
+# prefetch_related() builds, for every post, a filtered queryset to hold its rows:
+# 3.6 ms of CPU for a page of ten cards, against 0.3 ms for the same rows fetched
+# with prepared SQL and made into instances here. The result is the same: each
+# post's `authorships` and `post_tags` answer `.all()` from memory, in position
+# order, each row with its author or tag loaded (only the fields a card shows).
+
+# What bylines and tag chips show; bios and descriptions stay in the database.
+_AUTHORSHIP = ("id", "post_id", "author_id", "position", "role")
+_AUTHOR = (
+    "id", "user_id", "handle", "display_name", "tagline", "avatar", "avatar_alt",
+    "avatar_renditions",
+)  # fmt: skip
+_POST_TAG = ("id", "post_id", "tag_id", "position", "is_primary")
+_TAG = ("id", "name", "slug")
+# One prepared query per number of posts and relation (pages hold a few sizes).
+_card_queries: dict[tuple[str, int], PreparedQuery] = {}
+
+
+def _card_query(through, relation: str, target: str, own: tuple, other: tuple, n: int):
+    key = (relation, n)
+    if key not in _card_queries:
+        columns = [*own, *(f"{target}__{f}" for f in other)]
+
+        def build(**ids):
+            return (
+                through.objects.filter(post_id__in=list(ids.values()))
+                .order_by("position", "pk")
+                .values_list(*columns)
+            )
+
+        _card_queries[key] = PreparedQuery(build, **{f"p{i}": int for i in range(n)})
+    return _card_queries[key]
+
+
+def _rows_to_instances(through, target_model, target: str, own, other, rows, db):
+    set_target = through._meta.get_field(target).set_cached_value
+    # Raw rows skip field converters; these fields need two: SQLite's 0/1 for
+    # booleans and JSON stored as text.
+    converters = {
+        i: field.from_db_value
+        for i, field in enumerate(
+            [through._meta.get_field(f) for f in own]
+            + [target_model._meta.get_field(f) for f in other]
         )
+        if field.get_internal_type() == "JSONField"
+    }
+    bools = [
+        i
+        for i, f in enumerate(own)
+        if through._meta.get_field(f).get_internal_type() == "BooleanField"
+    ]
+    connection = connections[db]
+    made = []
+    for row in rows:
+        values = list(row)
+        for i in bools:
+            values[i] = bool(values[i])
+        for i, convert in converters.items():
+            if isinstance(values[i], str):
+                values[i] = convert(values[i], None, connection)
+        link = through.from_db(db, own, values[: len(own)])
+        set_target(link, target_model.from_db(db, other, values[len(own) :]))
+        made.append(link)
+    return made
+
+
+def attach_card_data(posts, using: str = "default") -> None:
+    """Bylines and tag chips for `posts` (model instances), two queries for all of them."""
+    posts = [p for p in posts if "authorships" not in getattr(p, "_prefetched_objects_cache", {})]
+    if not posts:
+        return
+    post_model = type(posts[0])
+    ids = {f"p{i}": p.pk for i, p in enumerate(posts)}
+    found: dict[str, dict[int, list]] = {}
+    for relation, target, own, other in (
+        ("authorships", "author", _AUTHORSHIP, _AUTHOR),
+        ("post_tags", "tag", _POST_TAG, _TAG),
+    ):
+        through = post_model._meta.get_field(relation).related_model
+        target_model = through._meta.get_field(target).related_model
+        query = _card_query(through, relation, target, own, other, len(posts))
+        rows = query.rows(using, **ids)
+        by_post: dict[int, list] = {p.pk: [] for p in posts}
+        for link in _rows_to_instances(through, target_model, target, own, other, rows, using):
+            by_post[link.post_id].append(link)
+        found[relation] = by_post
+    for post in posts:
+        cache = post.__dict__.setdefault("_prefetched_objects_cache", {})
+        for relation, by_post in found.items():
+            # What prefetch_related() stores: a queryset of the post's own rows,
+            # already evaluated (further filtering queries only this post's rows).
+            qs = getattr(post, relation).get_queryset()
+            qs._result_cache, qs._prefetch_done = by_post[post.pk], True
+            cache[relation] = qs
+
+
+class CardDataIterable(ModelIterable):
+    """Posts, then their card data for all of them at once (see `with_card_data`)."""
+
+    def __iter__(self):
+        posts = list(super().__iter__())
+        attach_card_data(posts, self.queryset.db)
+        yield from posts

@@ -1,8 +1,8 @@
 """Full-text search: a weighted, stored tsvector on PostgreSQL; icontains elsewhere."""
 
-from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db.models import F, Func, Q, QuerySet
 
 from posts.models import Post
 
@@ -15,7 +15,7 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-# Title A, tag names B, summary B, body C.
+# Title A, tag names B, summary B, body C (body_terms() relies on it).
 _UPDATE_SQL = """
 UPDATE posts_post p SET search_vector =
     setweight(to_tsvector(%(cfg)s, coalesce(p.title, '')), 'A')
@@ -71,8 +71,20 @@ def update_search_vectors(post_ids=None) -> None:
     with connection.cursor() as cursor:
         if post_ids is None:
             cursor.execute(_UPDATE_ALL_SQL, {"cfg": CONFIG})
+            # Every search scans the index's pending list: fold it into the index now.
+            cursor.execute("SELECT gin_clean_pending_list('post_search_vector_gin'::regclass)")
         elif post_ids:
             cursor.execute(_UPDATE_SQL, {"cfg": CONFIG, "ids": list(post_ids)})
+
+
+def body_terms() -> Func:
+    """The body's part of the stored vector (weight C), for `@@` tests."""
+    return Func(
+        F("search_vector"),
+        function="ts_filter",
+        template="%(function)s(%(expressions)s, '{c}')",
+        output_field=SearchVectorField(),
+    )
 
 
 def search_posts(query: str) -> QuerySet:

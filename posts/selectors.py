@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, OuterRef, Q, QuerySet, Subquery, When
 from django.utils import timezone
 
 from accounts.models import AuthorProfile
 from posts import counts, search
 from posts.models import Authorship, Post, PostTag, Series, Tag
+from posts.querysets import PreparedQuery
+from posts.querysets import attach_card_data as _attach_card_data
 
 # What a link to a post (prev/next, series nav) needs; no bodies.
 LINK_FIELDS = ("id", "title", "slug", "published_at", "series_order", "reading_minutes")
@@ -40,75 +44,125 @@ def posts_in_series(series: Series) -> QuerySet[Post]:
     )
 
 
+_series_nav = PreparedQuery(
+    lambda *, series, now: (
+        Post.objects.public(now)
+        .filter(series_id=series)
+        .order_by("series_order", "published_at", "pk")
+        .only(*LINK_FIELDS)
+    ),
+    series=int,
+    now=datetime,
+)
+
+
 def series_nav(post: Post) -> list[Post]:
     """Every public post of `post`'s series in order (with `post` itself when previewed)."""
     if post.series_id is None:
         return []
-    items = list(
-        Post.objects.public()
-        .filter(series_id=post.series_id)
-        .order_by("series_order", "published_at", "pk")
-        .only(*LINK_FIELDS)
-    )
+    items = list(_series_nav.raw(series=post.series_id, now=timezone.now()))
     if post.pk not in {p.pk for p in items}:
         items.append(post)
         items.sort(key=lambda p: (p.series_order is None, p.series_order or 0))
     return items
 
 
-def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
-    """(older, newer) neighbours of `post` among public posts, by publication time.
-
-    Each is a range on the listing index that stops at the first row: `<=`/`>=`
-    with the tie excluded, rather than an OR the planner cannot use as a range.
-    """
-    if post.published_at is None or not post.is_public:
-        return None, None
-    at, pk = post.published_at, post.pk
-    public = Post.objects.public().only(*LINK_FIELDS)
+def _adjacent_query(*, pk: int, at: datetime, now: datetime) -> QuerySet[Post]:
+    public = Post.objects.public(now)
     older = (
         public.filter(published_at__lte=at)
         .exclude(published_at=at, pk__gte=pk)
         .order_by("-published_at", "-pk")
-        .first()
+        .values("pk")[:1]
     )
     newer = (
         public.filter(published_at__gte=at)
         .exclude(published_at=at, pk__lte=pk)
         .order_by("published_at", "pk")
-        .first()
+        .values("pk")[:1]
     )
-    return older, newer
+    return Post.objects.filter(Q(pk=Subquery(older)) | Q(pk=Subquery(newer))).only(*LINK_FIELDS)
 
 
-# Related posts are picked among this many candidates with the most shared tags
-# (ties: newest first), counted on the through table alone.
-RELATED_CANDIDATES = 24
+_adjacent = PreparedQuery(_adjacent_query, pk=int, at=datetime, now=datetime)
 
 
-def related_posts(post: Post, limit: int = 3) -> list[Post]:
-    """Public posts sharing the most tags with `post`, then the most recent.
+def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
+    """(older, newer) neighbours of `post` among public posts, by publication time.
 
-    The counting runs on PostTag alone (its (tag, post) index, no join to posts),
-    so it costs the same on a big archive; card data follows for the few winners.
-    Reads `post.post_tags`, prefetched.
+    One query: each neighbour is a subquery walking the listing index from `post`
+    and stopping at the first row (`<=`/`>=` with the tie excluded, rather than an
+    OR the planner cannot use as a range); the outer query fetches both by pk.
     """
-    tag_ids = [pt.tag_id for pt in post.post_tags.all()]
-    if not tag_ids:
-        return []
-    shared = dict(
-        PostTag.objects.filter(tag_id__in=tag_ids)
-        .exclude(post_id=post.pk)
+    if post.published_at is None or not post.is_public:
+        return None, None
+    key = (post.published_at, post.pk)
+    found = list(_adjacent.raw(pk=post.pk, at=post.published_at, now=timezone.now()))
+    before = [p for p in found if (p.published_at, p.pk) < key]
+    after = [p for p in found if (p.published_at, p.pk) > key]
+    return (before[0] if before else None), (after[0] if after else None)
+
+
+RELATED_POSTS = 3
+
+
+def _related_query(*, pk: int, now: datetime) -> QuerySet[Post]:
+    tags = PostTag.objects.filter(post_id=pk).values("tag_id")
+    sharing = PostTag.objects.filter(tag_id__in=tags).exclude(post_id=pk)
+    several = (
+        sharing.order_by()
         .values("post_id")
-        .annotate(n=Count("*"))  # COUNT(*): an index-only scan, no heap reads
-        .order_by("-n", "-post_id")
-        .values_list("post_id", "n")[:RELATED_CANDIDATES]
+        .annotate(n=Count("*"))
+        .filter(n__gte=2)
+        .values("post_id")
     )
-    dated = Post.objects.public().filter(pk__in=shared).values_list("pk", "published_at")
-    ranked = sorted(dated, key=lambda r: (shared[r[0]], r[1], r[0]), reverse=True)
-    winners = [pk for pk, _ in ranked[:limit]]
-    cards = Post.objects.filter(pk__in=winners).defer(*HEAVY_FIELDS).with_card_data().in_bulk()
-    return [cards[pk] for pk in winners]
+    newest = (
+        Post.objects.public(now)
+        .filter(pk__in=sharing.values("post_id"))
+        .order_by("-published_at", "-pk")
+        .values("pk")[:RELATED_POSTS]
+    )
+    # Wrapped once more: a LIMIT inside a UNION is not allowed on every backend.
+    # (An OR of the two INs instead of the union is planned as a scan of all posts.)
+    candidates = several.union(Post.objects.filter(pk__in=newest).order_by().values("pk"), all=True)
+    shared = (
+        PostTag.objects.filter(post_id=OuterRef("pk"), tag_id__in=tags)
+        .order_by()
+        .values("post_id")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
+    return (
+        Post.objects.public(now)
+        .filter(pk__in=candidates)
+        .annotate(shared=Subquery(shared))
+        .order_by("-shared", "-published_at", "-pk")
+        .defer(*HEAVY_FIELDS)[:RELATED_POSTS]
+    )
+
+
+_related = PreparedQuery(_related_query, pk=int, now=datetime)
+
+
+def related_posts(post: Post) -> list[Post]:
+    """Public posts sharing the most tags with `post`, then the most recent; one query.
+
+    Each of `post`'s tags may be on thousands of posts, and fetching every one of
+    them to read its date costs milliseconds. So only two small sets are looked at:
+    posts sharing two tags or more (counted on the through table's index alone;
+    few on a real archive) and the newest public posts sharing any tag (found
+    walking the listing index). The answer is always among them: the posts
+    sharing one tag that make the cut are the newest ones.
+
+    Without card data: `attach_card_data()` fetches it for these and the page's
+    own post together.
+    """
+    return list(_related.raw(pk=post.pk, now=timezone.now()))
+
+
+def attach_card_data(posts: list[Post]) -> None:
+    """Bylines and tag chips for posts fetched without them, two queries for all."""
+    _attach_card_data(posts)
 
 
 # ts_headline marks matches with these; the template escapes the text, then turns
@@ -117,22 +171,27 @@ MARK_START, MARK_STOP = "\u27ea", "\u27eb"
 
 
 def search_results(query: str) -> QuerySet[Post]:
-    """`search_posts()` with card data; on PostgreSQL each result also has `snippet`."""
+    """`search_posts()` with card data; on PostgreSQL each result also has `snippet`
+    (None when the words are in its title, summary or tags only)."""
     results = search.search_posts(query).defer(*HEAVY_FIELDS).with_card_data()
     if search.is_postgres():
         ts_query = SearchQuery(query, search_type="websearch", config=search.CONFIG)
-        results = results.annotate(
-            snippet=SearchHeadline(
-                "body",
-                ts_query,
-                config=search.CONFIG,
-                start_sel=MARK_START,
-                stop_sel=MARK_STOP,
-                max_words=35,
-                min_words=15,
-                max_fragments=2,
-                fragment_delimiter=" … ",
-            ),
+        headline = SearchHeadline(
+            "body",
+            ts_query,
+            config=search.CONFIG,
+            start_sel=MARK_START,
+            stop_sel=MARK_STOP,
+            max_words=35,
+            min_words=15,
+            max_fragments=2,
+            fragment_delimiter=" … ",
+        )
+        # ts_headline parses the whole body, match or not (~0.3 ms a post): only
+        # where the stored vector's body part (weight C) matches; the page shows
+        # the summary otherwise, as it does for a headline without a match.
+        results = results.alias(body_terms=search.body_terms()).annotate(
+            snippet=Case(When(body_terms=ts_query, then=headline), default=None)
         )
     return results
 

@@ -118,7 +118,8 @@ class PostDetailView(SluggedObjectMixin, CachedPageMixin, DetailView):
 
     def get_lookup_queryset(self) -> QuerySet[Post]:
         # Every status: a draft's own authors may preview it at its real URL.
-        return Post.objects.defer("body", "search_vector").with_card_data()
+        # Its byline and tags come with the related posts' (get_context_data).
+        return Post.objects.defer("body", "search_vector").select_related("series")
 
     def get_redirect_queryset(self) -> QuerySet[Post]:
         return Post.objects.public()
@@ -141,11 +142,13 @@ class PostDetailView(SluggedObjectMixin, CachedPageMixin, DetailView):
         context = super().get_context_data(**kwargs)
         post = self.object
         older, newer = selectors.adjacent_posts(post)
+        related = selectors.related_posts(post)
+        selectors.attach_card_data([post, *related])
         context.update(
             is_preview=self.is_preview,
             previous_post=older,
             next_post=newer,
-            related_posts=selectors.related_posts(post),
+            related_posts=related,
             series_posts=selectors.series_nav(post),
             canonical_url=post.canonical_url or site_url(post.get_absolute_url()),
         )

@@ -1,9 +1,11 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from django.utils import timezone
 
+from posts import services
 from posts.models import Post
+from posts.querysets import PreparedQuery
 from posts.tests.factories import AuthorFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -55,3 +57,51 @@ def test_with_card_data_orders_byline_and_tags_by_position(django_assert_num_que
         post = Post.objects.public().with_card_data().get()
         assert [a.author for a in post.authorships.all()] == [a3, a1, a2]
         assert [t.tag for t in post.post_tags.all()] == [t2, t1]
+
+
+def test_card_data_rows_read_like_the_orms_and_stay_each_posts_own(django_assert_num_queries):
+    ada, bo = AuthorFactory(display_name="Ada Lovelace"), AuthorFactory()
+    primary, other = TagFactory(name="Python"), TagFactory()
+    first = PostFactory(authors=[(ada, "author"), (bo, "editor")], tags=[other, primary])
+    services.post_set_tags(post=first, tags=[other, primary], primary=primary)
+    second = PostFactory(authors=[bo], tags=[other])
+    with django_assert_num_queries(3):
+        cards = {p.pk: p for p in Post.objects.with_card_data()}
+        byline = cards[first.pk].authorships.all()
+        assert [(a.author.display_name, a.role, a.get_role_display()) for a in byline] == [
+            ("Ada Lovelace", "author", "Author"),
+            (bo.display_name, "editor", "Editor"),
+        ]
+        assert [(t.tag.name, t.is_primary) for t in cards[first.pk].post_tags.all()] == [
+            (other.name, False),
+            ("Python", True),
+        ]
+        assert [t.tag for t in cards[second.pk].post_tags.all()] == [other]
+        assert byline[0].author.get_absolute_url() == ada.get_absolute_url()
+    # Narrowing a post's loaded rows queries that post's rows only.
+    assert [t.tag for t in cards[second.pk].post_tags.all().filter(position__gte=0)] == [other]
+
+
+def test_prepared_query_binds_each_calls_values_into_sql_compiled_once():
+    built = []
+
+    def build(*, pk, now):
+        built.append(pk)
+        return Post.objects.public(now).filter(pk__gte=pk).order_by("pk").only("pk", "title")
+
+    query = PreparedQuery(build, pk=int, now=datetime)
+    old = PostFactory(published_at=timezone.now() - timedelta(days=3))
+    new = PostFactory(published_at=timezone.now() - timedelta(hours=1))
+    PostFactory(draft=True)
+    assert list(query.raw(pk=old.pk, now=timezone.now())) == [old, new]
+    assert list(query.raw(pk=new.pk, now=timezone.now())) == [new]
+    assert list(query.raw(pk=old.pk, now=timezone.now() - timedelta(days=1))) == [old]
+    assert len(built) == 1  # compiled once, with marker values
+
+
+def test_prepared_query_refuses_a_parameter_its_sql_does_not_bind():
+    query = PreparedQuery(lambda *, pk: Post.objects.all(), pk=int)
+    with pytest.raises(ValueError, match="not found in its SQL: \\['pk'\\]"):
+        query.raw(pk=1)
+    with pytest.raises(TypeError, match="Expected values for \\['pk'\\]"):
+        query.raw(pk=1, other=2)

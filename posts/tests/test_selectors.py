@@ -43,6 +43,23 @@ def test_adjacent_posts_skip_drafts_and_scheduled_and_break_ties_by_id():
     assert selectors.adjacent_posts(third) == (second, None)
 
 
+def test_adjacent_posts_take_one_query(django_assert_num_queries):
+    older, post, newer = (PostFactory(published_at=ago(days=d)) for d in (3, 2, 1))
+    with django_assert_num_queries(1):
+        assert selectors.adjacent_posts(post) == (older, newer)
+
+
+def test_related_posts_sharing_one_tag_are_the_newest_among_thousands_of_candidates():
+    # Posts sharing only one tag are not all read: only the newest public ones.
+    tag, other = TagFactory(), TagFactory()
+    post = PostFactory(tags=[tag, other], published_at=ago(days=50))
+    candidates = [PostFactory(tags=[tag], published_at=ago(days=d)) for d in range(10, 30)]
+    PostFactory(tags=[other], scheduled=True)
+    PostFactory(tags=[tag], draft=True)
+    two = PostFactory(tags=[other, tag], published_at=ago(days=90))
+    assert selectors.related_posts(post) == [two, candidates[0], candidates[1]]
+
+
 def test_adjacent_posts_of_a_draft_are_none():
     PostFactory()
     assert selectors.adjacent_posts(PostFactory(draft=True)) == (None, None)
@@ -64,14 +81,18 @@ def test_related_posts_of_an_untagged_post_are_empty():
     assert selectors.related_posts(card(PostFactory())) == []
 
 
-def test_related_posts_run_a_fixed_number_of_queries(django_assert_num_queries):
-    tag = TagFactory()
-    post = card(PostFactory(tags=[tag]))
-    PostFactory(tags=[tag], authors=[AuthorFactory()])
-    # shared-tag counts, candidates' dates, the winners' cards + 2 prefetches
-    with django_assert_num_queries(5):
-        [related] = selectors.related_posts(post)
-        assert related.authorships.all()[0].author.display_name
+def test_related_posts_take_one_query_and_card_data_two_more(django_assert_num_queries):
+    tag, other = TagFactory(), TagFactory()
+    post = PostFactory(tags=[tag, other])
+    for _ in range(3):
+        PostFactory(tags=[tag, other], authors=[AuthorFactory(), AuthorFactory()])
+    with django_assert_num_queries(1):
+        related = selectors.related_posts(post)
+    with django_assert_num_queries(2):  # bylines and tags, for the post and its related ones
+        selectors.attach_card_data([post, *related])
+    with django_assert_num_queries(0):
+        assert all(len(p.authorships.all()) == 2 for p in related)
+        assert [pt.tag for pt in post.post_tags.all()] == [tag, other]
 
 
 def test_series_nav_is_in_series_order_and_public_only():
@@ -124,6 +145,17 @@ def test_search_results_carry_snippets_on_postgresql_only():
         assert f"{selectors.MARK_START}workers{selectors.MARK_STOP}" in result.snippet
     else:
         assert not hasattr(result, "snippet")
+
+
+def test_search_results_skip_the_snippet_when_only_title_summary_or_tags_match():
+    PostFactory(title="Quokka facts", summary="Small and cheerful.", body="Nothing else here.")
+    PostFactory(title="Marsupials", body="The quokka smiles.", published_at=ago(days=3))
+    results = {p.title: p for p in selectors.search_results("quokka")}
+    if connection.vendor == "postgresql":
+        assert results["Quokka facts"].snippet is None  # the page shows the summary
+        assert f"{selectors.MARK_START}quokka{selectors.MARK_STOP}" in results["Marsupials"].snippet
+    else:
+        assert set(results) == {"Quokka facts", "Marsupials"}
 
 
 @pytest.mark.parametrize("raw", ["0", "-3", "x", "2.0", "", None, "100001"])

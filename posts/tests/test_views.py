@@ -556,7 +556,9 @@ def test_search_paginates_ten_a_page(client):
 # Queries each page runs, whatever the number of posts, tags and authors on it.
 QUERY_BUDGET = {
     "/": 3,  # posts, authorships, post tags
-    "/posts/middle/": 11,  # post + 2 prefetches, older, newer, related (3) + 2, series nav
+    # post, related posts, bylines and tags (the post's and related posts' together),
+    # older + newer, series nav
+    "/posts/middle/": 6,
     "/tags/": 2,  # the tags, and the few scheduled posts to subtract from stored counts
     "/tags/tag-0/": 4,  # tag, posts + 2 prefetches
     "/series/the-series/": 4,
@@ -589,6 +591,18 @@ def test_page_query_count_does_not_grow_with_tags_or_authors(
     with django_assert_num_queries(QUERY_BUDGET[url]):
         response = client.get(url)
     assert response.status_code == 200
+
+
+def test_post_outside_a_series_takes_five_queries(client, no_page_cache, django_assert_num_queries):
+    tags, authors = [TagFactory() for _ in range(3)], [AuthorFactory() for _ in range(2)]
+    for n in range(5):
+        PostFactory(slug=f"post-{n}", tags=tags, authors=authors, published_at=ago(days=n + 1))
+    with django_assert_num_queries(5):
+        response = client.get("/posts/post-2/")
+    assert response.status_code == 200
+    assert len(response.context["related_posts"]) == 3
+    assert response.context["previous_post"].slug == "post-3"
+    assert response.context["next_post"].slug == "post-1"
 
 
 def test_home_query_count_does_not_grow_with_posts(client, no_page_cache):
