@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 
 from accounts.models import AuthorProfile, User
+from core.images import renditions_list
 from posts.models import Authorship, PathRedirect, Post, PostTag, Series, SlugHistory, Tag
 
 FORMAT = "blogsite-content"
@@ -32,13 +33,15 @@ MEDIA_DIR = "media"
 USER_FIELDS = ("id", "username", "first_name", "last_name")
 AUTHOR_FIELDS = (
     "id", "user", "handle", "display_name", "tagline", "bio", "avatar", "avatar_alt",
-    "website", "twitter", "mastodon", "github", "linkedin", "created_at", "updated_at",
+    "avatar_renditions", "website", "twitter", "mastodon", "github", "linkedin",
+    "created_at", "updated_at",
 )  # fmt: skip
 TAG_FIELDS = ("id", "name", "slug", "description", "created_at", "updated_at")
 SERIES_FIELDS = ("id", "title", "slug", "description", "created_at", "updated_at")
 POST_FIELDS = (
     "id", "title", "slug", "summary", "body", "body_format", "body_html", "cover_image",
-    "cover_alt", "status", "published_at", "created_at", "updated_at", "canonical_url",
+    "cover_alt", "cover_renditions", "status", "published_at", "created_at", "updated_at",
+    "canonical_url",
     "source_guid", "source_hash", "reading_minutes", "version", "series", "series_order",
 )  # fmt: skip
 AUTHORSHIP_FIELDS = ("post", "author", "position", "role")
@@ -85,8 +88,15 @@ def build_document() -> dict:
 
 
 def media_names(document: dict) -> list[str]:
-    names = {p["cover_image"] for p in document["posts"]}
-    names |= {a["avatar"] for a in document["authors"]}
+    """Every uploaded file the content names: covers, avatars and their renditions."""
+    names = set()
+    for rows, image, renditions in (
+        (document["posts"], "cover_image", "cover_renditions"),
+        (document["authors"], "avatar", "avatar_renditions"),
+    ):
+        for row in rows:
+            names.add(row[image])
+            names.update(r["name"] for r in renditions_list(row.get(renditions) or {}))
     return sorted(n for n in names if n)
 
 
