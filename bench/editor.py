@@ -26,6 +26,13 @@ def main() -> None:
     from posts.models import Post
 
     slugs = [s for s in args.slugs.split(",") if s]
+    # Demo titles repeat (a few hundred among 100k posts): an old title still on a
+    # page may belong to another post. Give each target a title of its own first,
+    # unreported, so every reported edit replaces a title no other post has.
+    for slug in slugs:
+        post = Post.objects.get(slug=slug)
+        services.post_update(post=post, title=f"Bench start {args.run_id} {slug}")
+    time.sleep(args.interval)
     start = time.monotonic()
     for n in range(min(args.edits, 600)):
         post = Post.objects.get(slug=slugs[n % len(slugs)])
