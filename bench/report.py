@@ -375,8 +375,8 @@ def build(work: Path) -> str:
             add("")
         if checker:
             add(
-                f"Edits: {checker['edits']} (a new title each second, saved through the ORM so "
-                f"signals fire). After each commit the checker fetched these pages:"
+                f"Edits: {checker['edits']} (a new title each second, saved through "
+                f"posts.services as the admin does). After each commit the checker fetched:"
             )
             add("")
             add("| page | checked | fresh | **stale** | post not on page | errors |")
