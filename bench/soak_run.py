@@ -137,6 +137,9 @@ class Readers(threading.Thread):
                     seg = json.loads(line[len("SOAKJSON ") :])
                     seg["start"], seg["end"] = t0, time.time()
                     self.segments.append(seg)
+            # gunicorn still answers the connections wrk dropped at its end; let
+            # them through so the next segment does not queue behind them.
+            fetch(self.args.base + "/healthz", timeout=30)
 
 
 # --- Author and checker ------------------------------------------------------------
