@@ -2,9 +2,11 @@
 in turn a retitle, a re-tag, a schedule (the post leaves the site) and a publish
 (it comes back at the top), over a handful of the latest posts.
 
-`run` prints one JSON line per committed edit, for the checker in
-bench/soak_run.py: what the reader must now see on which page (`expect`:
-path -> status, text that must and must not be there). A write that fails
+`run` checks, right after each edit commits and before the next one, the pages
+the edit changed, as an anonymous reader over HTTP (so through the page cache):
+what the reader must now see on which page (`expect`: path -> status, text that
+must and must not be there). It prints one JSON line per committed edit with
+those verdicts, for bench/soak_run.py's report. A write that fails
 because PostgreSQL is restarting is retried until it commits (and the seconds
 lost are reported); one that never commits within --retry-for is reported as
 failed, not as made.
@@ -20,6 +22,8 @@ import html
 import json
 import sys
 import time
+import urllib.error
+import urllib.request
 from datetime import timedelta
 
 import django
@@ -42,6 +46,42 @@ def committed(write, *, retry_for: float):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.25)
+
+
+def fetch(url: str, timeout: float = 30) -> tuple[int, str, str]:
+    """(status, X-Page-Cache, body); status 0 when nothing answered."""
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.headers.get("X-Page-Cache", ""), r.read().decode("utf-8", "replace")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("X-Page-Cache", ""), ""
+    except OSError as exc:
+        return 0, "", str(exc)
+
+
+def verdict(expect: dict, status: int, body: str) -> str:
+    """fresh, stale (the page contradicts the committed edit) or error (5xx, no answer)."""
+    if status == 0 or status >= 500:
+        return "error"
+    if status != expect["status"]:
+        return "stale"
+    if any(text not in body for text in expect["has"]):
+        return "stale"
+    if any(text in body for text in expect["lacks"]):
+        return "stale"
+    return "fresh"
+
+
+def check(base: str, expect: dict[str, dict]) -> list[dict]:
+    checks = []
+    for path, wanted in expect.items():
+        at = time.time()
+        status, cache, body = fetch(base + path)
+        checks.append({
+            "path": path, "at": at, "ms": round((time.time() - at) * 1000, 1),
+            "status": status, "cache": cache, "verdict": verdict(wanted, status, body),
+        })  # fmt: skip
+    return checks
 
 
 def state(post) -> dict:
@@ -134,6 +174,8 @@ def run(args) -> None:
             "attempts": attempts,
             "state": state(post),
             "expect": expect,
+            # Before the next edit: a check can only see this edit or none newer.
+            "checks": check(args.base, expect),
         }
         sys.stdout.write(json.dumps(line) + "\n")
         sys.stdout.flush()
@@ -186,6 +228,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run")
+    p.add_argument("--base", required=True, help="http://127.0.0.1:PORT")
     p.add_argument("--slugs", required=True, help="comma-separated posts to edit in turn")
     p.add_argument("--posts", type=int, default=6)
     p.add_argument("--seconds", type=float, default=115)

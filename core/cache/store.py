@@ -81,18 +81,21 @@ return dropped
 
 class RedisPageStore:
     def __init__(self, client, prefix: str) -> None:
+        from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import RedisError
 
         self.client = client
         self.prefix = prefix
         self._local = threading.local()
         self.errors = (RedisError, OSError)
+        self._closed_errors = RedisConnectionError
         self._store = client.register_script(_STORE_LUA)
         self._invalidate = client.register_script(_INVALIDATE_LUA)
         self._owed_lock = threading.Lock()
         self._owed_tags: set[str] = set()
         self._owed_everything = False
         self._owed_failed_at = 0.0
+        self._owed_seq = 0  # moves on with every owed invalidation
         self._retrier: threading.Thread | None = None
 
     def key(self, path: str) -> str:
@@ -142,8 +145,6 @@ class RedisPageStore:
     def get(self, path: str) -> bytes | None:
         if self._owed_tags or self._owed_everything:
             self.settle()
-        from redis.exceptions import ConnectionError as RedisConnectionError
-
         for attempt in (1, 2):
             held = getattr(self._local, "conn", None)
             reused = held is not None and held[0] == os.getpid()
@@ -151,7 +152,7 @@ class RedisPageStore:
             try:
                 conn.send_command("GET", self.key(path))
                 return conn.read_response()
-            except RedisConnectionError:
+            except self._closed_errors:
                 conn.disconnect()
                 self._local.conn = None  # the next read reconnects, maybe to a new primary
                 # A held socket that Redis (or the network) closed while it sat
@@ -201,6 +202,7 @@ class RedisPageStore:
     def _owe(self, tags: set[str]) -> None:
         with self._owed_lock:
             self._owed_failed_at = time.monotonic()
+            self._owed_seq += 1
             if not self._owed_everything:
                 self._owed_tags |= tags
                 if len(self._owed_tags) > OWED_TAGS_MAX:  # bounded: one purge instead
@@ -216,6 +218,7 @@ class RedisPageStore:
         if Redis still cannot be reached (the caller then serves uncached)."""
         with self._owed_lock:
             tags, everything = set(self._owed_tags), self._owed_everything
+            seq = self._owed_seq
         if everything:
             # Renders begun before now are refused; then every page goes.
             floor = self.client.incr(f"{self.prefix}gen")
@@ -227,7 +230,7 @@ class RedisPageStore:
             return
         with self._owed_lock:
             self._owed_tags -= tags
-            if everything:
+            if everything and self._owed_seq == seq:  # nothing owed since the purge began
                 self._owed_everything = False
         log.warning(
             "page cache: owed invalidation delivered (%s)",

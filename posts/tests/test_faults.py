@@ -289,6 +289,37 @@ def test_a_paused_redis_costs_each_request_at_most_the_socket_timeout(
         assert seconds < 0.2
 
 
+def test_a_redis_that_timed_out_is_not_waited_for_again_until_the_breaker_closes(redis_server):
+    import redis
+
+    from core.cache.breaker import BreakerConnection, OpenBreaker
+
+    pool = redis.ConnectionPool(
+        connection_class=BreakerConnection,
+        host="127.0.0.1",
+        port=redis_server.port,
+        socket_timeout=SOCKET_TIMEOUT,
+        socket_connect_timeout=SOCKET_TIMEOUT,
+    )
+    client = redis.Redis(connection_pool=pool)
+    assert client.ping()
+    redis_server.pause()
+    try:
+        t0 = time.perf_counter()
+        with pytest.raises(redis.TimeoutError):
+            client.get("k")
+        assert SOCKET_TIMEOUT * 0.9 < time.perf_counter() - t0 < SOCKET_TIMEOUT + 0.3
+        t0 = time.perf_counter()
+        with pytest.raises(OpenBreaker):
+            client.get("k")  # not waited for: the breaker is open
+        assert time.perf_counter() - t0 < 0.05
+    finally:
+        redis_server.resume()
+    time.sleep(OPEN_SECONDS)
+    assert client.ping()  # closed again: Redis is asked, and answers
+    pool.disconnect()
+
+
 def test_an_invalidation_lost_to_a_partition_is_delivered_before_the_next_request(
     site, redis_server, settings, own_store
 ):
