@@ -7,7 +7,7 @@ PORT ?= 8000
 EDGE_PORT ?= 8080
 export PORT EDGE_PORT
 
-.PHONY: prepare run edge test lint format bench browser-deps edge-deps clean
+.PHONY: prepare run edge test lint format bench soak browser-deps edge-deps clean
 
 $(BIN)/.runtime: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ format: $(BIN)/.dev
 
 bench: $(BIN)/.dev
 	bench/run.sh
+
+# Two minutes of mixed load with Redis killed and PostgreSQL restarted; not part of `make test`.
+soak: $(BIN)/.dev
+	bench/soak.sh
 
 clean:
 	rm -rf $(VENV) var node_modules

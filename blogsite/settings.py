@@ -171,13 +171,19 @@ if REDIS_SENTINELS:
         }
     }
 elif REDIS_URL:
+    from core.cache.breaker import BreakerConnection
+
     CACHES = {
         "default": {
             "BACKEND": "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             "TIMEOUT": CACHE_TTL,
-            "OPTIONS": _REDIS_OPTIONS,
+            "OPTIONS": {
+                **_REDIS_OPTIONS,
+                # A hung Redis costs a request one timeout, not one per command.
+                "CONNECTION_POOL_KWARGS": {"connection_class": BreakerConnection},
+            },
         }
     }
 else:

@@ -10,6 +10,15 @@ slow render can never put back a page that an edit made stale.
 Any other Django cache (the file cache used without Redis): one generation
 number is part of every key, and any invalidation moves it on. Coarser, but
 just as exact.
+
+An invalidation that cannot reach Redis (down, paused, partitioned) is owed:
+the process that failed remembers its tags and delivers them before its next
+use of the store, and a background thread retries until Redis answers, so a
+Redis that comes back with its pages never serves one older than that write.
+Only the failing process knows what it owes: another process that reaches
+Redis meanwhile may serve the old page until the owed invalidation lands (at
+most OWED_RETRY_MAX_S after Redis answers again). A restarted Redis keeps no
+pages, and a new primary drops every page anyway (_adopt_primary).
 """
 
 from __future__ import annotations
@@ -18,6 +27,7 @@ import logging
 import os
 import re
 import threading
+import time
 from functools import cache
 
 from django.conf import settings
@@ -29,6 +39,12 @@ log = logging.getLogger(__name__)
 
 # Version marks outlive any render that could still be running.
 TAG_VERSION_TTL = 24 * 3600
+# Owed invalidations: past this many tags one purge of every page replaces them.
+OWED_TAGS_MAX = 10_000
+# The retry thread's pause between attempts grows to this; it stops trying after
+# OWED_RETRY_FOR_S (the next use of the store still delivers what is owed).
+OWED_RETRY_MAX_S = 1.0
+OWED_RETRY_FOR_S = 3600.0
 
 _STORE_LUA = """
 local prefix, payload, ttl, token = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -65,14 +81,22 @@ return dropped
 
 class RedisPageStore:
     def __init__(self, client, prefix: str) -> None:
+        from redis.exceptions import ConnectionError as RedisConnectionError
         from redis.exceptions import RedisError
 
         self.client = client
         self.prefix = prefix
         self._local = threading.local()
         self.errors = (RedisError, OSError)
+        self._closed_errors = RedisConnectionError
         self._store = client.register_script(_STORE_LUA)
         self._invalidate = client.register_script(_INVALIDATE_LUA)
+        self._owed_lock = threading.Lock()
+        self._owed_tags: set[str] = set()
+        self._owed_everything = False
+        self._owed_failed_at = 0.0
+        self._owed_seq = 0  # moves on with every owed invalidation
+        self._retrier: threading.Thread | None = None
 
     def key(self, path: str) -> str:
         return f"{self.prefix}pg:{path}"
@@ -119,25 +143,112 @@ class RedisPageStore:
             log.warning("page cache: new Redis primary %s, every page dropped", run_id.decode())
 
     def get(self, path: str) -> bytes | None:
-        conn = self._connection()
-        try:
-            conn.send_command("GET", self.key(path))
-            return conn.read_response()
-        except BaseException:
-            conn.disconnect()
-            self._local.conn = None  # the next read reconnects, maybe to a new primary
-            raise
+        if self._owed_tags or self._owed_everything:
+            self.settle()
+        for attempt in (1, 2):
+            held = getattr(self._local, "conn", None)
+            reused = held is not None and held[0] == os.getpid()
+            conn = self._connection()
+            try:
+                conn.send_command("GET", self.key(path))
+                return conn.read_response()
+            except self._closed_errors:
+                conn.disconnect()
+                self._local.conn = None  # the next read reconnects, maybe to a new primary
+                # A held socket that Redis (or the network) closed while it sat
+                # idle, as after an outage: one fresh connection. Not after a
+                # timeout (a hung Redis): that would wait twice.
+                if not reused or attempt == 2:
+                    raise
+            except BaseException:
+                conn.disconnect()
+                self._local.conn = None
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def token(self) -> int:
+        if self._owed_tags or self._owed_everything:
+            self.settle()
         self._connection()  # adopt a new primary first: its floor is above older tokens
         return int(self.client.get(f"{self.prefix}gen") or 0)
 
     def set(self, path: str, payload: bytes, *, tags: set[str], ttl: int, token: int) -> bool:
+        # Settled first: the owed invalidation moves the tags' versions past a
+        # token read before the write, so a render of the old rows is refused.
+        if self._owed_tags or self._owed_everything:
+            self.settle()
         args = [self.prefix, payload, ttl, token, *sorted(tags)]
         return bool(self._store(keys=[self.key(path)], args=args))
 
     def invalidate(self, tags: set[str]) -> int:
-        return int(self._invalidate(keys=[], args=[self.prefix, TAG_VERSION_TTL, *sorted(tags)]))
+        """Drop the pages showing `tags`. When Redis cannot be reached the tags
+        are owed (see settle) and the error is raised for the caller to log."""
+        if self.owes() and time.monotonic() - self._owed_failed_at < OWED_RETRY_MAX_S:
+            # Failed a moment ago: owe at once rather than make this write wait
+            # for another timeout; the retry thread is already trying.
+            self._owe(tags)
+            raise ConnectionError("Redis unreachable a moment ago; invalidation owed")
+        try:
+            self.settle()
+            return int(
+                self._invalidate(keys=[], args=[self.prefix, TAG_VERSION_TTL, *sorted(tags)])
+            )
+        except self.errors:
+            self._owe(tags)
+            raise
+
+    def owes(self) -> bool:
+        return bool(self._owed_tags) or self._owed_everything
+
+    def _owe(self, tags: set[str]) -> None:
+        with self._owed_lock:
+            self._owed_failed_at = time.monotonic()
+            self._owed_seq += 1
+            if not self._owed_everything:
+                self._owed_tags |= tags
+                if len(self._owed_tags) > OWED_TAGS_MAX:  # bounded: one purge instead
+                    self._owed_everything, self._owed_tags = True, set()
+            if self._retrier is None or not self._retrier.is_alive():
+                self._retrier = threading.Thread(
+                    target=self._retry_owed, name="page-cache-owed", daemon=True
+                )
+                self._retrier.start()
+
+    def settle(self) -> None:
+        """Deliver the invalidations this process owes; raises the store's error
+        if Redis still cannot be reached (the caller then serves uncached)."""
+        with self._owed_lock:
+            tags, everything = set(self._owed_tags), self._owed_everything
+            seq = self._owed_seq
+        if everything:
+            # Renders begun before now are refused; then every page goes.
+            floor = self.client.incr(f"{self.prefix}gen")
+            self.client.set(f"{self.prefix}floor", floor)
+            self.purge()
+        elif tags:
+            self._invalidate(keys=[], args=[self.prefix, TAG_VERSION_TTL, *sorted(tags)])
+        else:
+            return
+        with self._owed_lock:
+            self._owed_tags -= tags
+            if everything and self._owed_seq == seq:  # nothing owed since the purge began
+                self._owed_everything = False
+        log.warning(
+            "page cache: owed invalidation delivered (%s)",
+            "every page" if everything else f"{len(tags)} tags",
+        )
+
+    def _retry_owed(self) -> None:
+        """Deliver what is owed as soon as Redis answers, not only at this
+        process's next request: other processes read the same pages."""
+        started, pause = time.monotonic(), 0.1
+        while self.owes() and time.monotonic() - started < OWED_RETRY_FOR_S:
+            time.sleep(pause)
+            try:
+                self.settle()
+            except self.errors:
+                self._owed_failed_at = time.monotonic()
+                pause = min(pause * 2, OWED_RETRY_MAX_S)
 
     def purge(self) -> int:
         dropped = 0
@@ -206,6 +317,7 @@ def invalidate(tags: set[str]) -> None:
     try:
         store.invalidate(tags)
     except store.errors as exc:
+        # RedisPageStore owes it and delivers it when Redis answers again.
         log.warning("page cache invalidation failed for %s: %s", sorted(tags), exc)
     # After Redis: an edge that refetches at once must get the fresh page.
     edge.purge(tags)
