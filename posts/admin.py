@@ -1,6 +1,8 @@
 """The admin for posts, tags and series. Every save and delete goes through posts.services;
 who may touch which post is posts.permissions."""
 
+from collections.abc import Callable
+
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch, Q
@@ -408,56 +410,48 @@ def editor_context(request, *, post: Post | None, form, draft_key: str) -> dict:
     return context
 
 
+class ServiceWritesAdmin(SimpleHistoryAdmin):
+    """Saves and deletes one object at a time through posts.services: `writes` names
+    the object's keyword and its save and delete functions."""
+
+    writes: tuple[str, Callable, Callable]
+
+    def save_model(self, request, obj, form, change):
+        name, save, _ = self.writes
+        save(**{name: obj})
+
+    def delete_model(self, request, obj):
+        name, _, delete = self.writes
+        delete(**{name: obj})
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)
+
+
 @admin.register(Tag)
-class TagAdmin(SimpleHistoryAdmin):
+class TagAdmin(ServiceWritesAdmin):
     list_display = ["name", "slug"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-
-    def save_model(self, request, obj, form, change):
-        services.tag_save(tag=obj)
-
-    def delete_model(self, request, obj):
-        services.tag_delete(tag=obj)
-
-    def delete_queryset(self, request, queryset):
-        for tag in queryset:
-            services.tag_delete(tag=tag)
+    writes = ("tag", services.tag_save, services.tag_delete)
 
 
 @admin.register(Series)
-class SeriesAdmin(SimpleHistoryAdmin):
+class SeriesAdmin(ServiceWritesAdmin):
     list_display = ["title", "slug"]
     search_fields = ["title"]
     prepopulated_fields = {"slug": ["title"]}
-
-    def save_model(self, request, obj, form, change):
-        services.series_save(series=obj)
-
-    def delete_model(self, request, obj):
-        services.series_delete(series=obj)
-
-    def delete_queryset(self, request, queryset):
-        for series in queryset:
-            services.series_delete(series=series)
+    writes = ("series", services.series_save, services.series_delete)
 
 
 @admin.register(AuthorProfile)
-class AuthorProfileAdmin(SimpleHistoryAdmin):
+class AuthorProfileAdmin(ServiceWritesAdmin):
     list_display = ["display_name", "handle", "user", "updated_at"]
     search_fields = ["display_name", "handle"]
     prepopulated_fields = {"handle": ["display_name"]}
     autocomplete_fields = ["user"]
-
-    def save_model(self, request, obj, form, change):
-        services.author_save(author=obj)
-
-    def delete_model(self, request, obj):
-        services.author_delete(author=obj)
-
-    def delete_queryset(self, request, queryset):
-        for author in queryset:
-            services.author_delete(author=author)
+    writes = ("author", services.author_save, services.author_delete)
 
 
 @admin.register(SlugHistory)

@@ -5,8 +5,8 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
-from posts.models import Post
-from posts.tests.factories import AuthorFactory, PostFactory
+from posts.models import Post, SlugHistory
+from posts.tests.factories import AuthorFactory, PostFactory, SeriesFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -74,3 +74,19 @@ def test_a_new_post_by_an_author_carries_their_byline():
     assert response.status_code == 302, response.content.decode()[:2000]
     post = Post.objects.get(slug="fresh")
     assert [a.author for a in post.authorships.all()] == [profile]
+
+
+def test_tag_series_and_author_admins_write_through_the_services():
+    client, _ = login("Editors")
+    tag = TagFactory(name="Pyhton", slug="pyhton")
+    response = client.post(
+        f"/admin/posts/tag/{tag.pk}/change/",
+        {"name": "Python", "slug": "python", "description": ""},
+    )
+    assert response.status_code == 302
+    assert client.get("/tags/pyhton/")["Location"] == "/tags/python/"  # URL history kept
+    series = SeriesFactory(slug="old-series")
+    response = client.post(f"/admin/posts/series/{series.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not SlugHistory.objects.filter(kind="series", object_id=series.pk).exists()
+    assert client.get("/series/old-series/").status_code == 404
