@@ -6,6 +6,7 @@ from django.test import Client
 
 from accounts.tests.factories import UserFactory
 from posts.models import Post, SlugHistory
+from posts.tests.admin_client import form_data
 from posts.tests.factories import AuthorFactory, PostFactory, SeriesFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,25 +52,7 @@ def test_editors_see_and_edit_every_post():
 def test_a_new_post_by_an_author_carries_their_byline():
     client, user = login("Authors")
     profile = AuthorFactory(user=user)
-    data = {
-        "title": "Fresh",
-        "slug": "fresh",
-        "summary": "",
-        "body": "Hello",
-        "body_format": "markdown",
-        "cover_alt": "",
-        "status": "draft",
-        "published_at_0": "",
-        "published_at_1": "",
-        "canonical_url": "",
-        "source_guid": "",
-        "series": "",
-        "series_order": "",
-        "authorships-TOTAL_FORMS": 0,
-        "authorships-INITIAL_FORMS": 0,
-        "post_tags-TOTAL_FORMS": 0,
-        "post_tags-INITIAL_FORMS": 0,
-    }
+    data = form_data(title="Fresh", slug="fresh", body="Hello")
     response = client.post("/admin/posts/post/add/", data)
     assert response.status_code == 302, response.content.decode()[:2000]
     post = Post.objects.get(slug="fresh")

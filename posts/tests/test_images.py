@@ -13,6 +13,7 @@ from accounts.models import AuthorProfile
 from core.images import inspect_image
 from posts import services
 from posts.models import Post
+from posts.tests.admin_client import form_data
 from posts.tests.factories import AuthorFactory, PostFactory
 from posts.tests.images_helpers import SVG, image_bytes, png_claiming, upload
 
@@ -250,26 +251,13 @@ def admin_add_post(client, cover):
     author = AuthorFactory()
     author.user.groups.add(Group.objects.get(name="Authors"))
     client.force_login(author.user)
-    data = {
-        "title": "With a cover",
-        "slug": "with-a-cover",
-        "summary": "",
-        "body": "Hello",
-        "body_format": "markdown",
-        "cover_image": cover,
-        "cover_alt": "A teal rectangle",
-        "status": "draft",
-        "published_at_0": "",
-        "published_at_1": "",
-        "canonical_url": "",
-        "source_guid": "",
-        "series": "",
-        "series_order": "",
-        "authorships-TOTAL_FORMS": 0,
-        "authorships-INITIAL_FORMS": 0,
-        "post_tags-TOTAL_FORMS": 0,
-        "post_tags-INITIAL_FORMS": 0,
-    }
+    data = form_data(
+        title="With a cover",
+        slug="with-a-cover",
+        body="Hello",
+        cover_image=cover,
+        cover_alt="A teal rectangle",
+    )
     return client.post("/admin/posts/post/add/", data)
 
 

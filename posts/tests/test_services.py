@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.tests.factories import UserFactory
 from posts import search, services
 from posts.models import Authorship, Post, PostTag, SlugHistory, Tag
+from posts.tests.admin_client import form_data, login
 from posts.tests.factories import AuthorFactory, PostFactory, SeriesFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -172,47 +173,14 @@ def test_renaming_a_tag_reindexes_its_posts_in_one_statement():
 # --- The admin goes through the services ------------------------------------------------
 
 
-def admin_form(post: Post, **changes) -> dict:
-    data = {
-        "title": post.title, "slug": post.slug, "summary": post.summary, "body": post.body,
-        "body_format": post.body_format, "cover_alt": "", "status": post.status,
-        "published_at_0": post.published_at.strftime("%Y-%m-%d") if post.published_at else "",
-        "published_at_1": post.published_at.strftime("%H:%M:%S") if post.published_at else "",
-        "canonical_url": "", "source_guid": "", "series": "", "series_order": "",
-    }  # fmt: skip
-    for prefix, rows, fields in (
-        ("authorships", "authorships", ("author", "position", "role")),
-        ("post_tags", "post_tags", ("tag", "position", "is_primary")),
-    ):
-        rows = list(getattr(post, rows).all()) if post.pk else []
-        data[f"{prefix}-TOTAL_FORMS"] = data[f"{prefix}-INITIAL_FORMS"] = len(rows)
-        for n, row in enumerate(rows):
-            data[f"{prefix}-{n}-id"] = row.pk
-            data[f"{prefix}-{n}-post"] = post.pk
-            for name in fields:
-                value = getattr(row, f"{name}_id", getattr(row, name))
-                if value is not False:  # an unticked checkbox is not sent
-                    data[f"{prefix}-{n}-{name}"] = value
-    data.update(changes)
-    return data
-
-
-def editor_client() -> Client:
-    user = UserFactory(is_staff=True)
-    user.groups.add(Group.objects.get(name="Editors"))
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def admin_save_queries(others_sharing: int) -> int:
     tags = [TagFactory() for _ in range(5)]
     authors = [AuthorFactory() for _ in range(3)]
     post = PostFactory(tags=tags, authors=authors)
     for _ in range(others_sharing):
         PostFactory(tags=tags, authors=authors)
-    client = editor_client()
-    data = admin_form(post, title="Edited in the admin", **{"post_tags-0-position": 9})
+    client, _ = login("Editors")
+    data = form_data(post, title="Edited in the admin", **{"post_tags-0-position": 9})
     ContentType.objects.clear_cache()  # the admin log's lookup, cached after a process's first
     with CaptureQueriesContext(connection) as queries:
         response = client.post(f"/admin/posts/post/{post.pk}/change/", data)
@@ -233,9 +201,14 @@ def admin_create_queries() -> tuple[int, int]:
     """(queries, search-vector statements) to add a post with 5 tags and 3 authors."""
     tags = [TagFactory() for _ in range(5)]
     authors = [AuthorFactory() for _ in range(3)]
-    post = Post(title="Brand new", slug="brand-new", status="published", summary="A new post.")
-    data = admin_form(post)
-    data["published_at_0"], data["published_at_1"] = "2026-01-02", "10:00:00"
+    data = form_data(
+        title="Brand new",
+        slug="brand-new",
+        status="published",
+        summary="A new post.",
+        published_at_0="2026-01-02",
+        published_at_1="10:00:00",
+    )
     byline_rows = [{"author": a.pk, "position": n, "role": "author"} for n, a in enumerate(authors)]
     tag_rows_ = [{"tag": t.pk, "position": n} for n, t in enumerate(tags)]
     for prefix, rows in (("authorships", byline_rows), ("post_tags", tag_rows_)):
@@ -243,7 +216,7 @@ def admin_create_queries() -> tuple[int, int]:
         for n, row in enumerate(rows):
             data.update({f"{prefix}-{n}-{k}": v for k, v in row.items()})
     data["post_tags-0-is_primary"] = "on"
-    client = editor_client()
+    client, _ = login("Editors")
     ContentType.objects.clear_cache()
     with CaptureQueriesContext(connection) as queries:
         response = client.post("/admin/posts/post/add/", data)
@@ -268,7 +241,7 @@ def test_an_author_edits_the_byline_in_the_admin_inline():
     post = PostFactory(authors=[me])
     client = Client()
     client.force_login(user)
-    data = admin_form(
+    data = form_data(
         post,
         **{
             "authorships-TOTAL_FORMS": 2,
@@ -295,7 +268,7 @@ def test_an_author_cannot_drop_themselves_from_their_own_byline():
     client.force_login(user)
     response = client.post(
         f"/admin/posts/post/{post.pk}/change/",
-        admin_form(post, **{"authorships-0-DELETE": "on"}),
+        form_data(post, **{"authorships-0-DELETE": "on"}),
     )
     assert response.status_code == 302
     assert byline(post) == [("me", "author")]
