@@ -15,7 +15,7 @@ signals, so `posts_bulk_create` names its cache tags itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Container, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -100,19 +100,25 @@ def _owe(*, vectors=(), recount_posts=(), tags=(), authors=()) -> None:
 # --- Helpers --------------------------------------------------------------------------
 
 
-def unique_slug(model: type[Model], text: str, *, field_name: str = "slug", exclude_pk=None) -> str:
-    """A slug from `text` that no other row of `model` uses (`-2`, `-3` … appended)."""
-    max_length = model._meta.get_field(field_name).max_length
-    base = (slugify(text) or "untitled")[: max_length - 8].strip("-") or "untitled"
-    taken = set(
-        model.objects.filter(**{f"{field_name}__startswith": base})
-        .exclude(pk=exclude_pk)
-        .values_list(field_name, flat=True)
-    )
+def slug_base(model: type[Model], text: str) -> str:
+    """`text` as a slug for `model`, leaving room for a `-N` suffix."""
+    max_length = model._meta.get_field("slug").max_length
+    return (slugify(text) or "untitled")[: max_length - 8].strip("-") or "untitled"
+
+
+def first_free_slug(base: str, taken: Container[str]) -> str:
+    """`base`, or `base-2`, `base-3` … : the first not in `taken`."""
     candidate, n = base, 2
     while candidate in taken:
         candidate, n = f"{base}-{n}", n + 1
     return candidate
+
+
+def unique_slug(model: type[Model], text: str) -> str:
+    """A slug from `text` that no other row of `model` uses."""
+    base = slug_base(model, text)
+    taken = set(model.objects.filter(slug__startswith=base).values_list("slug", flat=True))
+    return first_free_slug(base, taken)
 
 
 _SLUG_KINDS = {
@@ -123,8 +129,9 @@ _SLUG_KINDS = {
 }
 
 
-def _save_slugged(obj: Model, *, kind: str, field_name: str = "slug") -> str | None:
-    """Save `obj` (new or changed) and keep URL history; returns its previous slug."""
+def _save_slugged(obj: Model) -> None:
+    """Save a new or changed tag, series or author profile and keep its URL history."""
+    kind, field_name = _SLUG_KINDS[type(obj)]
     old = None
     if obj.pk is not None:
         old = type(obj).objects.filter(pk=obj.pk).values_list(field_name, flat=True).first()
@@ -135,7 +142,6 @@ def _save_slugged(obj: Model, *, kind: str, field_name: str = "slug") -> str | N
     obj.save()
     if old and old != new:
         slugs.remember_slug(kind=kind, old_slug=old, object_id=obj.pk)
-    return old
 
 
 # --- Posts ----------------------------------------------------------------------------
@@ -286,7 +292,7 @@ def post_set_byline(*, post: Post, authors: Sequence[BylineEntry]) -> None:
         elif (row.position, row.role) != (position, role):
             row.position, row.role = position, role
             changed.append(row)
-    _write_rows(Authorship, new, changed, ["position", "role"])
+    _write_rows(new, changed, ["position", "role"])
     if post.status == Post.Status.PUBLISHED:
         _owe(authors=set(existing) ^ keep)
 
@@ -320,7 +326,7 @@ def post_set_tags(*, post: Post, tags: Sequence[Tag], primary: Tag | None = None
         elif (row.position, row.is_primary) != (position, is_primary):
             row.position, row.is_primary = position, is_primary
             changed.append(row)
-    _write_rows(PostTag, new, changed, ["position", "is_primary"])
+    _write_rows(new, changed, ["position", "is_primary"])
     if set(existing) != keep:
         published = post.status == Post.Status.PUBLISHED
         _owe(vectors=[post.pk], tags=(set(existing) ^ keep) if published else ())
@@ -336,7 +342,7 @@ def _positions(rows: list) -> list[int]:
     return out
 
 
-def _write_rows(model, new: list, changed: list, fields: list[str]) -> None:
+def _write_rows(new: list, changed: list, fields: list[str]) -> None:
     # save() per row, not bulk: the signals turn each into page-cache tags.
     for row in changed:
         row.save(update_fields=fields)
@@ -449,7 +455,7 @@ def tag_save(*, tag: Tag) -> Tag:
     old_name = None
     if tag.pk is not None:
         old_name = Tag.objects.filter(pk=tag.pk).values_list("name", flat=True).first()
-    _save_slugged(tag, kind=SlugHistory.Kind.TAG)
+    _save_slugged(tag)
     if old_name is not None and old_name != tag.name:
         search.update_search_vectors_for_tags([tag.pk])
     return tag
@@ -508,7 +514,7 @@ def tag_merge(*, source: Tag, into: Tag) -> Tag:
 
 def series_save(*, series: Series) -> Series:
     with transaction.atomic():
-        _save_slugged(series, kind=SlugHistory.Kind.SERIES)
+        _save_slugged(series)
     return series
 
 
@@ -521,7 +527,7 @@ def series_delete(*, series: Series) -> None:
 
 def author_save(*, author: AuthorProfile) -> AuthorProfile:
     with transaction.atomic():
-        _save_slugged(author, kind=SlugHistory.Kind.AUTHOR, field_name="handle")
+        _save_slugged(author)
         images.refresh_author_avatar(author=author)
     return author
 

@@ -214,11 +214,8 @@ class _SlugAllocator:
         )
 
     def claim(self, wanted: str, title: str) -> str:
-        max_length = Post._meta.get_field("slug").max_length
-        base = (slugify(wanted) or slugify(title) or "untitled")[: max_length - 8].strip("-")
-        candidate, n = base or "untitled", 2
-        while candidate in self.taken:
-            candidate, n = f"{base}-{n}", n + 1
+        base = services.slug_base(Post, wanted if slugify(wanted) else title)
+        candidate = services.first_free_slug(base, self.taken)
         self.taken.add(candidate)
         return candidate
 
