@@ -20,8 +20,8 @@ from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from accounts.models import AuthorProfile
-from core.cache import invalidate_on_commit
 from core.cache import tags as cache_tags
+from core.cache.store import invalidate_on_commit
 from core.images import (
     ACCEPTED_FORMATS,
     AVATAR_WIDTHS,

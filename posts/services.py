@@ -27,8 +27,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from accounts.models import AuthorProfile
-from core.cache import invalidate_on_commit
 from core.cache import tags as cache_tags
+from core.cache.store import invalidate_on_commit
 from posts import counts, images, search, slugs
 from posts.models import Authorship, Post, PostTag, Series, SlugHistory, Tag
 

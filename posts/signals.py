@@ -11,8 +11,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
 
 from accounts.models import AuthorProfile, User
-from core.cache import invalidate_on_commit
 from core.cache import tags as cache_tags
+from core.cache.store import invalidate_on_commit
 from posts.models import Authorship, Post, PostTag, Series, Tag
 
 

@@ -32,6 +32,7 @@ from functools import cache
 
 from django.conf import settings
 from django.core.cache import cache as django_cache
+from django.db import transaction
 
 from core.cache import edge
 
@@ -321,6 +322,14 @@ def invalidate(tags: set[str]) -> None:
         log.warning("page cache invalidation failed for %s: %s", sorted(tags), exc)
     # After Redis: an edge that refetches at once must get the fresh page.
     edge.purge(tags)
+
+
+def invalidate_on_commit(tags: set[str]) -> None:
+    """`invalidate(tags)` once the current transaction commits, so no reader
+    re-caches rows that are not committed yet."""
+    if tags:
+        frozen = frozenset(tags)
+        transaction.on_commit(lambda: invalidate(set(frozen)))
 
 
 def purge() -> int:

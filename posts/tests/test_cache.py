@@ -416,7 +416,7 @@ def test_head_requests_share_the_get_entry(site):
 def test_a_render_that_started_before_an_edit_is_not_stored(site):
     store = get_store()
     token = store.token()
-    from core.cache import invalidate_on_commit
+    from core.cache.store import invalidate_on_commit
 
     invalidate_on_commit({f"p{site.post.pk}"})  # the edit commits while the render runs
     store.set("/race/", b"payload", tags={f"p{site.post.pk}"}, ttl=60, token=token)
