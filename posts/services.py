@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Container, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -361,7 +361,7 @@ class NewPost:
     authors: Sequence[BylineEntry] = ()
     tags: Sequence[Tag] = ()
     primary_tag: Tag | None = None
-    rendered: bool = field(default=False)  # body_html/reading_minutes already filled
+    rendered: bool = False  # body_html/reading_minutes already filled
 
 
 @transaction.atomic
