@@ -390,6 +390,7 @@ LOGGING = {
         "json": _JSON,
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
         # The request line (core.requestlog): its fields, in a fixed order.
+        "request_json": {"()": "core.requestlog.JSONFormatter"},
         "request": {
             "format": "%(asctime)s %(method)s %(path)s %(status)s %(duration_ms).1fms "
             "cache=%(cache)s bytes=%(bytes)s user=%(user_id)s id=%(request_id)s"
@@ -404,7 +405,7 @@ LOGGING = {
         "requests": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
-            "formatter": "json" if LOG_FORMAT == "json" else "request",
+            "formatter": "request_json" if LOG_FORMAT == "json" else "request",
         },
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -8,11 +8,13 @@ request is logged once.
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
 import time
-import uuid
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from django.http import HttpRequest, HttpResponse
 
@@ -23,17 +25,19 @@ log = logging.getLogger("blogsite.request")
 ENVIRON_ID = "blogsite.request_id"
 ENVIRON_START = "blogsite.request_start"
 HEADER = "X-Request-ID"
+# The line's own fields, in the order they are written.
+FIELDS = ("request_id", "method", "path", "status", "duration_ms", "cache", "bytes", "user_id")
 # Ids from a proxy or a client: short and printable, so they cannot forge log
 # lines or bloat them; anything else is replaced.
 _VALID_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def request_id(environ: dict) -> str:
-    """The request's id: a valid incoming X-Request-ID, else a fresh uuid4 hex."""
+    """The request's id: a valid incoming X-Request-ID, else 128 fresh random bits in hex."""
     rid = environ.get(ENVIRON_ID)
     if rid is None:
         given = environ.get("HTTP_X_REQUEST_ID", "")
-        rid = given if given and _VALID_ID.fullmatch(given) else uuid.uuid4().hex
+        rid = given if given and _VALID_ID.fullmatch(given) else os.urandom(16).hex()
         environ[ENVIRON_ID] = rid
     return rid
 
@@ -50,21 +54,59 @@ def log_request(
     """One INFO record carrying every field of the line; one logger call per request."""
     if not log.isEnabledFor(logging.INFO):
         return
-    fields = {
-        "request_id": request_id(environ),
-        "method": environ.get("REQUEST_METHOD", ""),
-        "path": environ.get("PATH_INFO", ""),
-        "status": status,
-        "duration_ms": round((time.perf_counter() - start) * 1000, 2),
+    record = _RequestRecord(
+        request_id(environ),
+        environ.get("REQUEST_METHOD", ""),
+        environ.get("PATH_INFO", ""),
+        status,
+        round((time.perf_counter() - start) * 1000, 2),
         # No X-Page-Cache header: the page cache neither answered nor stored it.
-        "cache": cache or "skip",
-        "bytes": size,
-        "user_id": user_id,
-    }
-    # makeRecord + handle is what log.info() does, minus the walk up the stack to
-    # find the caller's file and line: the same place every time, and a cost on every hit.
-    log.handle(log.makeRecord(log.name, logging.INFO, __file__, 0, "request", None, None,
-                              extra=fields))  # fmt: skip
+        cache or "skip",
+        size,
+        user_id,
+    )
+    log.handle(record)
+
+
+class _RequestRecord(logging.LogRecord):
+    """The request line's record, built without the caller, thread and process
+    lookups `LogRecord.__init__` makes: the same for every line, and a cost on every
+    hit. It has every attribute a formatter or filter may read (in its __dict__,
+    where %-style formats look)."""
+
+    def __init__(self, *values) -> None:
+        self.__dict__.update(_CONSTANT)
+        self.__dict__.update(zip(FIELDS, values, strict=True))  # values: the FIELDS, in order
+        self.created = now = time.time()
+        self.msecs = (now - int(now)) * 1000
+        self.relativeCreated = (now - logging._startTime) * 1000
+
+
+# The attributes of every request record that do not vary from line to line.
+_CONSTANT = {
+    "name": log.name, "msg": "request", "args": (), "levelno": logging.INFO,
+    "levelname": "INFO", "pathname": __file__, "filename": "requestlog.py",
+    "module": "requestlog", "funcName": "log_request", "lineno": 0, "exc_info": None,
+    "exc_text": None, "stack_info": None, "thread": None, "threadName": None,
+    "taskName": None, "process": None, "processName": None,
+}  # fmt: skip
+
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+
+class JSONFormatter(logging.Formatter):
+    """The request line as one JSON object: level, logger, message, FIELDS, time.
+
+    The same keys python-json-logger writes for the other loggers, at a fraction
+    of its cost (it inspects every record attribute to find the extras; these
+    are known)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {"level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        for name in FIELDS:
+            line[name] = getattr(record, name, None)
+        line["time"] = datetime.fromtimestamp(record.created, UTC).isoformat()
+        return _encode(line)
 
 
 def _user_id(request: HttpRequest) -> int | None:

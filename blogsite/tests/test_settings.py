@@ -108,9 +108,9 @@ def test_sqlite_ignores_pgbouncer():
 @pytest.mark.parametrize(
     ("env", "formatter"),
     [
-        ({"DEBUG": "false"}, "pythonjsonlogger.json.JsonFormatter"),
+        ({"DEBUG": "false"}, "core.requestlog.JSONFormatter"),
         ({"DEBUG": "true"}, None),
-        ({"DEBUG": "true", "LOG_FORMAT": "json"}, "pythonjsonlogger.json.JsonFormatter"),
+        ({"DEBUG": "true", "LOG_FORMAT": "json"}, "core.requestlog.JSONFormatter"),
         ({"DEBUG": "false", "LOG_FORMAT": "text"}, None),
     ],
 )
