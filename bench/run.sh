@@ -285,8 +285,7 @@ log "in-process page timings ($PAGE_RUNS runs each) and EXPLAIN ANALYZE"
 "$PY" -m bench.page_timings --targets "$WORK/targets.json" --runs "$PAGE_RUNS" \
   --out "$WORK/pages.json"
 
-# --- 6. Mixed reads with an edit every second -----------------------------------
-log "mixed workload: ${MIXED_SECONDS}s of reads on the cached server, one edit a second"
+# The URLs of the mixed workloads: the hot ones that exist.
 "$PY" - "$WORK/targets.json" >"$WORK/mixed-candidates" <<'EOF'
 import json, sys
 t = json.load(open(sys.argv[1]))
@@ -303,6 +302,34 @@ while read -r path; do  # bounded: the candidate list is ~20 lines
     echo "$path" >>"$WORK/mixed-missing"
   fi
 done <"$WORK/mixed-candidates"
+# --- 5b. Worker memory over a long mixed run (uncached: renders allocate the most) --
+# Rounds of mixed uncached reads (every page type, search and deep pages included);
+# after each round the RSS of every worker and the requests so far. The report
+# gives RSS after the first 10,000 requests and the growth from the end of the
+# first minute to the end of the run.
+MEMORY_SECONDS=${BENCH_MEMORY_SECONDS:-300}
+MEMORY_ROUND=${BENCH_MEMORY_ROUND:-30}
+{
+  cat "$WORK/mixed-paths"
+  printf '%s\n' "/?page=2" "/?page=500" "/search/?q=$WORD" "/search/?q=$WORD&page=2" \
+    "/tags/" "/authors/" "/sitemap.xml" "/sitemap-posts.xml" "/feed/"
+} >"$WORK/memory-paths"
+log "worker memory: ${MEMORY_SECONDS}s of mixed uncached reads in ${MEMORY_ROUND}s rounds"
+: >"$WORK/memory.tsv"
+elapsed_s=0
+while [ "$elapsed_s" -lt "$MEMORY_SECONDS" ]; do
+  wrk -t"$THREADS" -c"$CONNS" -d"${MEMORY_ROUND}s" --timeout "$WRK_TIMEOUT" -s bench/wrk/mixed.lua "$UNCACHED" \
+    -- "$WORK/memory-paths" >"$WORK/memory-round.txt" 2>&1 || true
+  drain "$UNCACHED"
+  elapsed_s=$((elapsed_s + MEMORY_ROUND))
+  requests=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$WORK/memory-round.txt")
+  rss=$(for pid in $(pgrep -P "$(cat "$WORK/uncached.master")" || true); do ps -o rss= -p "$pid" | tr -d ' '; done | paste -sd,)
+  printf '%s\t%s\t%s\n' "$elapsed_s" "${requests:-0}" "$rss" >>"$WORK/memory.tsv"
+  echo "  ${elapsed_s}s: ${requests:-0} requests, worker RSS KiB $rss"
+done
+
+# --- 6. Mixed reads with an edit every second -----------------------------------
+log "mixed workload: ${MIXED_SECONDS}s of reads on the cached server, one edit a second"
 run_mixed() { # suffix base: reads on `base` while the editor retitles a post a second
   local suffix=$1 base=$2 wrk_pid h0 m0
   drain "$CACHED"

@@ -60,5 +60,19 @@ def test_report_ratios_and_a_hit_case_without_responses_fails_its_target(tmp_pat
     assert "| (2) bare | 2,000 | 9.00 | 18.00 | 0.050 | 1.000 | 0 |  |" in report
     assert "no responses (4681 socket/status errors)" in report
     assert "`http://127.0.0.1:4/tags/x/` answered 404" in report
-    assert "| cache hit >= 0.8x floor | - | **NO** |" in report
+    assert "| cache hit >= 1.0x floor | - | **NO** |" in report
     assert "| seeding < 300 s | 120.5 s | yes |" in report
+
+
+def test_memory_rounds_report_rss_after_10k_requests_and_growth(tmp_path):
+    (tmp_path / "params").write_text("seed_s=120.5\n")
+    (tmp_path / "cases.tsv").write_text("name\tlabel\turl\tstatus\tcache\trhits\trmisses\n")
+    (tmp_path / "memory.tsv").write_text(
+        "30\t6000\t61440,62464\n"  # 60.0 and 61.0 MiB
+        "60\t6000\t63488,62464\n"  # 12,000 requests: largest 62.0 MiB
+        "90\t6000\t66560,62464\n"  # 65.0 MiB: 3 MiB more than at 60 s
+    )
+    report = build(tmp_path)
+    assert "| 60 | 12,000 | 62.0, 61.0 |" in report
+    assert "| worker RSS < 80 MiB after 10,000 mixed requests | 62.0 MiB after 12,000 | yes |" in report
+    assert "| no RSS growth after the first minute (< 2 MiB) | +3.0 MiB over 30 s | **NO** |" in report
