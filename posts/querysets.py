@@ -154,7 +154,7 @@ def _maker(model, field_names: tuple, db: str):
 
     def make(values):
         obj = model.__new__(model)
-        obj.__dict__.update(zip(attnames, values))
+        obj.__dict__.update(zip(attnames, values, strict=True))
         obj._state = state = ModelState()
         state.adding, state.db = False, db
         return obj
