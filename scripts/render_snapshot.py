@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -60,7 +61,9 @@ def get(client, url: str, status: int = 200) -> str:
 
 
 def test_render_snapshot(client, site):  # noqa: F811 - the fixture imported above
-    out = Path(os.environ.get("RENDER_SNAPSHOT_DIR", "/tmp/render-snapshot"))
+    out = Path(
+        os.environ.get("RENDER_SNAPSHOT_DIR") or Path(tempfile.gettempdir()) / "render-snapshot"
+    )
     out.mkdir(parents=True, exist_ok=True)
     draft = PostFactory(title="A draft in progress", draft=True, authors=[site["author"]])
     pages = {

@@ -59,7 +59,9 @@ def test_the_error_pages_say_what_happened():
     assert "<h1>Something went wrong</h1>" in server_error(get).content.decode()
     too_many = limits.too_many_requests(get, retry_after=1).content.decode()
     assert "Please wait 1 second and try again." in too_many
-    assert "Please wait 30 seconds" in limits.too_many_requests(get, retry_after=30).content.decode()
+    assert (
+        "Please wait 30 seconds" in limits.too_many_requests(get, retry_after=30).content.decode()
+    )
     too_large = limits.payload_too_large(RequestFactory().post("/admin/login/")).content.decode()
     assert "<title>Request too large · blogsite</title>" in too_large
     locked = limits.locked_out(RequestFactory().post("/admin/login/")).content.decode()
