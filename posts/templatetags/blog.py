@@ -1,4 +1,7 @@
-"""Template helpers for the reader pages: absolute URLs, JSON-LD, page links, snippets."""
+"""Template helpers for the reader pages: absolute URLs, JSON-LD, page links, snippets.
+
+The reader pages (Jinja2) get these from blogsite/jinja2.py; the filters stay
+registered here too for the admin's Django templates (`{% load blog %}`)."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from typing import Any
 
 from django import template
 from django.conf import settings
-from django.http import QueryDict
+from django.http import HttpRequest, QueryDict
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
@@ -96,13 +99,11 @@ def post_json_ld(post: Post, canonical_url: str) -> SafeString:
     return mark_safe(f'<script type="application/ld+json">{payload}</script>')  # noqa: S308 - escaped above
 
 
-@register.simple_tag(takes_context=True)
-def page_url(context: template.Context, number: int) -> str:
+def page_url(request: HttpRequest, number: int) -> str:
     """Page `number` of this listing: the query parameters its view reads, with
     `page` set (dropped for page 1). Parameters the visitor arrived with that the
     view ignores (utm_*) are left out, so every visitor gets the same bytes and
     the page cache can serve them all one entry."""
-    request = context["request"]
     params = QueryDict(mutable=True)
     for name in sorted(params_read(request.path_info) - {"page"}):
         if value := request.GET.get(name):

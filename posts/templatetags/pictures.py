@@ -1,5 +1,7 @@
-"""`{% responsive_image %}`: an image field as a <picture> with WebP renditions in
-`srcset`, a fallback in the original format, and width/height so nothing shifts."""
+"""Responsive images: an image field as a <picture> with WebP renditions in `srcset`,
+a fallback in the original format, and width/height so nothing shifts. The markup
+is the `responsive_image` macro of jinja_templates/includes/picture.html; this is
+its data."""
 
 from __future__ import annotations
 
@@ -12,8 +14,7 @@ from core.images import srcset_data
 register = template.Library()
 
 
-@register.inclusion_tag("includes/picture.html")
-def responsive_image(
+def picture_data(
     field_file,
     renditions: dict | None,
     *,
