@@ -266,7 +266,10 @@ def _url_of(storage: Storage):
     """`storage.url`, with the local file storage's done by concatenation: a
     listing shows a few dozen renditions, and its urljoin costs more than the rest
     of the picture. Rendition names are ours (no "..", no scheme), where the two agree."""
-    if type(storage) is not FileSystemStorage:
+    # __class__, not type(): default_storage is a lazy proxy of the configured class.
+    if not (
+        isinstance(storage, FileSystemStorage) and storage.__class__.url is FileSystemStorage.url
+    ):
         return storage.url
     base = storage.base_url
     return lambda name: base + filepath_to_uri(name).lstrip("/")
