@@ -1,4 +1,4 @@
-"""The Jinja2 environment of the reader pages (templates under jinja_templates/).
+"""The Jinja2 environment of the reader pages (templates/, except admin/).
 
 The globals and filters are the functions the Django templates used, called the
 same way, so a page renders the same bytes with either engine: the helpers of
@@ -61,8 +61,23 @@ class Missing(jinja2.ChainableUndefined):
     __lt__ = __le__ = __gt__ = __ge__ = _false
 
 
+class ReaderLoader(jinja2.FileSystemLoader):
+    """templates/ without admin/: those are Django templates, for Django's engine
+    (tried after this one, so a name this loader refuses reaches it)."""
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        if template.startswith("admin/"):
+            raise jinja2.TemplateNotFound(template)
+        return super().get_source(environment, template)
+
+    def list_templates(self) -> list[str]:
+        return [name for name in super().list_templates() if not name.startswith("admin/")]
+
+
 def environment(**options: Any) -> jinja2.Environment:
     options["undefined"] = Missing  # the backend's DEBUG default prints {{ name }}
+    loader = options["loader"]  # the backend's FileSystemLoader over DIRS
+    options["loader"] = ReaderLoader(loader.searchpath, loader.encoding, loader.followlinks)
     env = jinja2.Environment(**options)  # noqa: S701 - the backend turns autoescape on
     env.globals.update(
         static=static,

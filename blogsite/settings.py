@@ -85,14 +85,14 @@ MIDDLEWARE = [
     "posts.middleware.PathRedirectMiddleware",
 ]
 
-# Reader pages are Jinja2 (jinja_templates/, environment in blogsite/jinja2.py):
-# rendering was most of an uncached page's CPU under Django's engine. The admin
-# keeps Django templates (templates/). Engines are tried in order, Jinja2 first;
-# no admin template name exists in jinja_templates/.
+# Reader pages are Jinja2 (environment in blogsite/jinja2.py): rendering was most
+# of an uncached page's CPU under Django's engine. The admin keeps Django
+# templates (templates/admin/, and the apps'). Both engines read templates/;
+# Jinja2 is tried first and its loader leaves every admin/ name to Django's.
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.jinja2.Jinja2",
-        "DIRS": [BASE_DIR / "jinja_templates"],
+        "DIRS": [BASE_DIR / "templates"],
         "APP_DIRS": False,
         "OPTIONS": {
             "environment": "blogsite.jinja2.environment",

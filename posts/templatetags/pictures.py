@@ -1,6 +1,6 @@
 """Responsive images: an image field as a <picture> with WebP renditions in `srcset`,
 a fallback in the original format, and width/height so nothing shifts. The markup
-is the `responsive_image` macro of jinja_templates/includes/picture.html; this is
+is the `responsive_image` macro of templates/includes/picture.html; this is
 its data."""
 
 from __future__ import annotations

@@ -49,3 +49,13 @@ def test_static_urls_follow_a_change_of_static_url(settings):
 def test_text_is_escaped_and_safe_html_is_not():
     assert render("{{ title }}", title="<b>&") == "&lt;b&gt;&amp;"
     assert render("{{ body|safe }}", body="<p>ok</p>") == "<p>ok</p>"
+
+
+def test_reader_templates_are_jinja2_and_admin_templates_stay_djangos():
+    from django.template.loader import get_template
+
+    assert get_template("base.html").backend.name == "jinja2"
+    assert get_template("posts/post_detail.html").backend.name == "jinja2"
+    # templates/admin/ is in the same folder, but only Django's engine reads it.
+    assert get_template("admin/index.html").backend.name == "django"
+    assert "admin/index.html" not in engines["jinja2"].env.list_templates()

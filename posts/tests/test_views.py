@@ -36,7 +36,7 @@ def titles_in_order(response, posts) -> list[str]:
 
 def assert_custom_404(response):
     assert response.status_code == 404
-    # The site's own page (jinja_templates/404.html), not Django's bare default.
+    # The site's own page (templates/404.html, Jinja2), not Django's bare default.
     assert "<h1>Page not found</h1>" in html(response)
     assert 'class="error-page__code" aria-hidden="true">404</p>' in html(response)
 
