@@ -3,23 +3,32 @@ stdin and, right after each edit has committed, fetches the pages that show the
 post over HTTP, as an anonymous reader (so through the page cache).
 
 A response is stale when it still shows the old title; fresh when it shows the
-new one and not the old; "absent" when it shows neither (the page does not
-list that post). Writes a JSON summary to --out.
+new one and not the old; "absent" when it shows neither (a listing that does not
+show that post). The post's own page always shows its title, so there "absent"
+means an older version (stale) unless it shows a later edit's title (the
+checker fell behind the editor, which retitles the same posts in turn: fresh).
+Writes a JSON summary to --out, with examples of stale and absent responses
+(status, cache headers, <title>).
 """
 
 import argparse
 import html
 import json
+import re
 import sys
 import time
 import urllib.error
 import urllib.request
+
+TITLE = re.compile(r"<title>(.*?)</title>", re.S)
 
 
 def fetch(url: str) -> tuple[int, str, str]:
     try:
         with urllib.request.urlopen(url, timeout=10) as r:
             cache = r.headers.get("X-Edge-Cache") or r.headers.get("X-Page-Cache", "")
+            if r.headers.get("Age"):
+                cache += f" age={r.headers['Age']}"
             return r.status, cache, r.read().decode("utf-8", "replace")
     except urllib.error.HTTPError as exc:
         return exc.code, exc.headers.get("X-Page-Cache", ""), ""
@@ -35,6 +44,15 @@ def classify(status: int, text: str, old_title: str, new_title: str) -> str:
     if old in text:
         return "stale"
     return "fresh" if new in text else "absent"
+
+
+def superseded(text: str, new_title: str) -> bool:
+    """Does the page show a later edit of this run ("<prefix>#<number>", higher number)?"""
+    prefix, _, number = new_title.rpartition("#")
+    if not prefix or not number.isdigit():
+        return False
+    later = re.findall(re.escape(html.escape(prefix)) + r"#(\d+)", text)
+    return any(int(m) > int(number) for m in later)
 
 
 def main() -> None:
@@ -62,9 +80,22 @@ def main() -> None:
                 continue  # page not built yet: nothing to check
             s["checked"] += 1
             verdict = classify(status, text, edit["old"], edit["new"])
+            if verdict == "absent" and kind == "post":
+                verdict = "fresh" if superseded(text, edit["new"]) else "stale"
             s["errors" if verdict == "error" else verdict] += 1
-            if verdict == "stale" and len(stale_examples) < 10:
-                stale_examples.append({"edit": edit["n"], "page": path, "x_page_cache": cache})
+            if verdict in ("stale", "absent") and len(stale_examples) < 10:
+                title = TITLE.search(text)
+                stale_examples.append(
+                    {
+                        "edit": edit["n"],
+                        "page": path,
+                        "verdict": verdict,
+                        "status": status,
+                        "cache": cache,
+                        "title": title[1].strip() if title else None,
+                        "expected": edit["new"],
+                    }
+                )
         lags.append((time.perf_counter() - t0) * 1000)
     result = {
         "edits": edits,

@@ -444,10 +444,11 @@ def build(work: Path) -> str:
             add("")
             if checker["stale_examples"]:
                 add(
-                    "Stale responses: "
+                    "Stale or absent responses: "
                     + "; ".join(
-                        f"edit {e['edit']} `{e['page']}` "
-                        f"(cache header: {e['x_page_cache'] or 'none'})"
+                        f"edit {e['edit']} `{e['page']}` {e.get('verdict', 'stale')} "
+                        f"(cache: {e.get('cache') or e.get('x_page_cache') or 'none'}; "
+                        f"title {e.get('title')!r}, expected {e.get('expected')!r})"
                         for e in checker["stale_examples"]
                     )
                 )

@@ -1,7 +1,7 @@
 """The benchmark's own logic (bench/): what it counts as stale, how it reads wrk,
 and that a run without responses is reported as a failure. No servers needed."""
 
-from bench.checker import classify
+from bench.checker import classify, superseded
 from bench.page_timings import percentile
 from bench.report import build, parse_wrk
 
@@ -21,6 +21,13 @@ def test_old_title_on_the_page_is_stale_even_next_to_the_new_one():
     assert classify(200, page, "Gone", "Bench edit 1 #0002") == "fresh"
     assert classify(200, "<p>other posts</p>", "Old", "New") == "absent"
     assert classify(503, page, "Old", "New") == "error"
+
+
+def test_a_post_page_showing_a_later_edit_is_not_stale_but_an_earlier_one_is():
+    page = "<h1>Bench edit 1 #0012</h1>"
+    assert superseded(page, "Bench edit 1 #0002")
+    assert not superseded(page, "Bench edit 1 #0013")
+    assert not superseded("<h1>Bench start 1 demo-0</h1>", "Bench edit 1 #0002")
 
 
 def test_titles_are_compared_as_the_template_escapes_them():
