@@ -15,7 +15,7 @@ import io
 import logging
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -23,9 +23,14 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage, Storage
 from django.db import models
 from django.utils.encoding import filepath_to_uri
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from core.validators import validate_image_size
+
+if TYPE_CHECKING:
+    from PIL import Image
+
+# Pillow is imported where images are read or made (uploads, renditions), not at
+# import: a worker serving readers only builds URLs from stored records (~3 MB).
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +66,8 @@ def _looks_like_svg(head: bytes, name: str) -> bool:
 
 def _open_checked(data: io.BytesIO | Any) -> Image.Image:
     """Image.open with Pillow's decompression-bomb warning raised as an error."""
+    from PIL import Image
+
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         return Image.open(data)
@@ -72,6 +79,8 @@ def inspect_image(upload) -> ImageInfo:
     Raises ValidationError with one line saying what is wrong: too many bytes,
     SVG, not an image, an unaccepted format, too many pixels, or a damaged file.
     """
+    from PIL import Image, UnidentifiedImageError
+
     validate_image_size(upload)
     name = getattr(upload, "name", "") or ""
     upload.seek(0)
@@ -133,6 +142,8 @@ class ImageUploadFormField(forms.FileField):
             info = inspect_image(upload)
         except ValidationError as error:
             raise ValidationError(error.messages[0], code=error.code) from None
+        from PIL import Image
+
         upload.content_type = Image.MIME.get(info.format)
         return upload
 
@@ -210,6 +221,8 @@ def make_renditions(
     original, plus one in the original format at the largest of them. Files already
     there (same content hash) are reused. Returns the record a row stores: small,
     because every listing query reads it."""
+    from PIL import Image, ImageOps
+
     with storage.open(name, "rb") as fh:
         data = fh.read()
     source = Image.open(io.BytesIO(data))
@@ -251,6 +264,8 @@ def ensure_renditions(
     """The renditions of an image field's file, made only when `current` (what the row
     stored last time) was made for another file. An empty field gives {}; a stored
     file Pillow cannot read gives {} too (the page then shows the original)."""
+    from PIL import Image
+
     if not field_file:
         return {}
     if current and current.get("source") == field_file.name:
