@@ -177,3 +177,22 @@ def test_peek_paginator_reads_one_extra_row_to_know_about_the_next_page():
     with pytest.raises(Http404):
         PeekPaginator(10).page(rows, "4")
     assert list(PeekPaginator(10).page([], "1")) == []
+
+
+def test_deep_pages_hold_the_same_posts_as_a_plain_offset_would(
+    monkeypatch, django_assert_num_queries
+):
+    from posts import pagination
+
+    author, tag = AuthorFactory(), TagFactory()
+    for n in range(9):
+        PostFactory(title=f"Deep {n}", published_at=ago(hours=n), authors=[author], tags=[tag])
+    listings = [selectors.post_cards(), selectors.posts_for_tag(tag)]
+    expected = [[p.pk for p in qs[4:7]] for qs in listings]
+    monkeypatch.setattr(pagination, "LATE_LOOKUP_OFFSET", 4)  # page 3 of 2 a page: offset 4
+    for qs, want in zip(listings, expected, strict=True):
+        with django_assert_num_queries(3):  # the posts, then their bylines and tags
+            page = PeekPaginator(2).page(qs, "3")
+        assert [p.pk for p in page] == want[:2]
+        assert page.has_next
+        assert [a.author for a in page.object_list[0].authorships.all()] == [author]
