@@ -10,13 +10,15 @@ the cached sitemap through the POSTS/TAGS/AUTHORS/series tags it carries.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.sitemaps import Sitemap
 from django.contrib.sitemaps import views as sitemap_views
 from django.contrib.sitemaps.views import SitemapIndexItem, x_robots_tag
-from django.db.models import Max, Q, QuerySet
+from django.core.paginator import EmptyPage, PageNotAnInteger
+from django.db.models import Max, Min, Q, QuerySet
 from django.db.models.functions import Greatest
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
@@ -73,12 +75,42 @@ class HomeSitemap(SiteUrlSitemap):
         return Post.objects.public().aggregate(latest=Max("published_at"))["latest"]
 
 
+class IdRangePages:
+    """Sitemap pages of `limit` consecutive ids from the lowest public post's, in id order.
+
+    Django's Paginator counts every row for the number of pages and reads page N
+    past N-1 pages of skipped rows; these need only the lowest and highest id
+    (two index lookups) and one id range a page, however many posts there are.
+    A page may hold fewer than `limit` (ids of drafts and deleted posts).
+    """
+
+    def __init__(self, items: QuerySet, limit: int) -> None:
+        bounds = items.aggregate(low=Min("pk"), high=Max("pk"))
+        self.items, self.limit, self.low = items, limit, bounds["low"]
+        self.num_pages = 0 if self.low is None else (bounds["high"] - self.low) // limit + 1
+
+    def page(self, number) -> SimpleNamespace:
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            raise PageNotAnInteger(f"No page {number!r}.") from None  # the view's 404
+        if not 1 <= number <= max(self.num_pages, 1):
+            raise EmptyPage(f"No page {number}.")
+        start = (self.low or 0) + (number - 1) * self.limit
+        rows = self.items.filter(pk__gte=start, pk__lt=start + self.limit).order_by("pk")
+        return SimpleNamespace(object_list=rows)
+
+
 class PostSitemap(SiteUrlSitemap):
     changefreq = "weekly"
     priority = 0.8
 
     def items(self) -> QuerySet[Post]:
-        return Post.objects.public().latest_first().only("pk", "slug", "updated_at")
+        return Post.objects.public().only("pk", "slug", "updated_at")
+
+    @property
+    def paginator(self) -> IdRangePages:
+        return IdRangePages(self.items(), self.limit)
 
     def lastmod(self, post: Post):
         return post.updated_at

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from core.cache import tags as cache_tags
 from posts import sitemaps
+from posts.models import Post
 from posts.tests.factories import AuthorFactory, PostFactory, SeriesFactory, TagFactory
 
 SITE = "https://blog.example.com"
@@ -116,6 +117,7 @@ def test_series_lastmod_is_the_newest_post_or_the_series_own_edit(client):
 def test_sections_are_paginated_and_the_index_links_every_page(client, monkeypatch):
     monkeypatch.setattr(sitemaps.PostSitemap, "limit", 2)
     posts = [PostFactory(published_at=timezone.now() - timedelta(hours=n + 1)) for n in range(5)]
+    draft = PostFactory(status=Post.Status.DRAFT)  # its id sits inside the last range
 
     locations = index_locations(client)
     pages = [urlset(client, f"/sitemap-posts.xml?p={n}") for n in (1, 2, 3)]
@@ -125,13 +127,29 @@ def test_sections_are_paginated_and_the_index_links_every_page(client, monkeypat
         f"{SITE}/sitemap-posts.xml?p=2",
         f"{SITE}/sitemap-posts.xml?p=3",
     ]
+    # Pages of consecutive ids from the lowest public one, oldest first.
     assert [list(page) for page in pages] == [
         [f"{SITE}{p.get_absolute_url()}" for p in posts[0:2]],
         [f"{SITE}{p.get_absolute_url()}" for p in posts[2:4]],
         [f"{SITE}{p.get_absolute_url()}" for p in posts[4:5]],
     ]
+    assert f"{SITE}{draft.get_absolute_url()}" not in pages[2]
     assert client.get("/sitemap-posts.xml?p=4").status_code == 404
+    assert client.get("/sitemap-posts.xml?p=0").status_code == 404
     assert client.get("/sitemap-posts.xml?p=x").status_code == 404
+
+
+def test_a_section_page_costs_the_same_queries_however_deep(client, monkeypatch):
+    monkeypatch.setattr(sitemaps.PostSitemap, "limit", 1)
+    for n in range(4):
+        PostFactory(published_at=timezone.now() - timedelta(hours=n + 1))
+    first = CaptureQueriesContext(connection)
+    with first:
+        assert client.get("/sitemap-posts.xml").status_code == 200
+    with CaptureQueriesContext(connection) as last:
+        assert client.get("/sitemap-posts.xml?p=4").status_code == 200
+    assert len(last.captured_queries) == len(first.captured_queries)
+    assert not any("OFFSET" in q["sql"].upper() for q in last.captured_queries)
 
 
 def test_a_section_page_stays_within_the_protocol_limit():
