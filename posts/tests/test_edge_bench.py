@@ -48,4 +48,4 @@ def test_a_slow_varnish_or_a_stale_page_through_it_fails_the_targets(tmp_path):
     assert "| Varnish hit >= 0.6x nginx static | 0.500x | **NO** |" in report
     assert "| Varnish hit p99 < 10 ms | 12.00 ms | **NO** |" in report
     assert "| zero stale responses (through Varnish, purged by tag) | 1 | **NO** |" in report
-    assert "edit 3 `/posts/demo-0/` (cache header: hit)" in report
+    assert "edit 3 `/posts/demo-0/` stale (cache: hit;" in report
