@@ -14,12 +14,11 @@ Writes JSON to --out; a page that does not exist yet is reported, not fatal.
 """
 
 import argparse
+import importlib
 import json
 import math
 import re
 import time
-
-import django
 
 SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
 
@@ -96,7 +95,9 @@ def main() -> None:
     with open(args.targets) as f:
         targets = json.load(f)
 
-    django.setup()
+    # Loaded as a gunicorn worker loads the site (blogsite.wsgi sets Django up and
+    # freezes what it loaded out of the garbage collector's way).
+    importlib.import_module("blogsite.wsgi")
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext, override_settings
