@@ -49,6 +49,16 @@ def date(value: Any, arg: str | None = None) -> str:
     return defaultfilters.date(template_localtime(value), arg)
 
 
+def iso_day(value: Any) -> str:
+    """The local calendar day of a date or datetime, YYYY-MM-DD (a sitemap's lastmod):
+    what `|date("Y-m-d")` writes, without the general formatter (a sitemap page
+    formats a thousand of them)."""
+    if value is None or value == "":
+        return ""
+    local = template_localtime(value)
+    return (local.date() if hasattr(local, "date") else local).isoformat()
+
+
 class Missing(jinja2.ChainableUndefined):
     """A missing variable or attribute (even one of a missing one) renders as ""
     and is false, and comparing it is false: as in Django's engine, never an error."""
@@ -92,6 +102,7 @@ def environment(**options: Any) -> jinja2.Environment:
         floatformat=defaultfilters.floatformat,
         initials=blog.initials,
         iso_datetime=blog.iso_datetime,
+        iso_day=iso_day,
         pluralize=defaultfilters.pluralize,
         search_snippet=blog.search_snippet,
         share_url=pictures.share_url,

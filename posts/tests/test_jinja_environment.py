@@ -59,3 +59,14 @@ def test_reader_templates_are_jinja2_and_admin_templates_stay_djangos():
     # templates/admin/ is in the same folder, but only Django's engine reads it.
     assert get_template("admin/index.html").backend.name == "django"
     assert "admin/index.html" not in engines["jinja2"].env.list_templates()
+
+
+def test_iso_day_is_the_local_calendar_day_as_djangos_date_filter_writes_it(settings):
+    from blogsite.jinja2 import iso_day
+
+    settings.TIME_ZONE = "Asia/Tokyo"
+    late = datetime(2026, 12, 31, 20, 0, tzinfo=UTC)  # already Jan 1 in Tokyo
+    with timezone.override("Asia/Tokyo"):
+        assert iso_day(late) == render('{{ at|date("Y-m-d") }}', at=late) == "2027-01-01"
+    assert iso_day(late.date()) == "2026-12-31"
+    assert iso_day(None) == ""
