@@ -264,12 +264,12 @@ def ensure_renditions(
     """The renditions of an image field's file, made only when `current` (what the row
     stored last time) was made for another file. An empty field gives {}; a stored
     file Pillow cannot read gives {} too (the page then shows the original)."""
-    from PIL import Image
-
     if not field_file:
         return {}
     if current and current.get("source") == field_file.name:
         return current
+    from PIL import Image  # only now: most saves keep the image they had
+
     try:
         return make_renditions(field_file.storage, field_file.name, widths=widths)
     except (OSError, ValueError, Image.DecompressionBombError) as exc:
