@@ -446,9 +446,9 @@ def build(work: Path) -> str:
                 add(
                     "Stale or absent responses: "
                     + "; ".join(
-                        f"edit {e['edit']} `{e['page']}` {e.get('verdict', 'stale')} "
-                        f"(cache: {e.get('cache') or e.get('x_page_cache') or 'none'}; "
-                        f"title {e.get('title')!r}, expected {e.get('expected')!r})"
+                        f"edit {e['edit']} `{e['page']}` {e['verdict']} "
+                        f"(cache: {e['cache'] or 'none'}; "
+                        f"title {e['title']!r}, expected {e['expected']!r})"
                         for e in checker["stale_examples"]
                     )
                 )

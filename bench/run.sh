@@ -93,6 +93,12 @@ drain() { # base url: a sync worker still answers the requests of a wrk run that
   # ended; wait until /healthz gets through so the next case starts with an empty queue
   curl -s -o /dev/null --max-time 120 "$1/healthz" || true
 }
+worker_rss() { # name: the RSS in KiB of each worker of that gunicorn, a line each
+  local pid
+  for pid in $(pgrep -P "$(cat "$WORK/$1.master")" || true); do
+    ps -o rss= -p "$pid" | tr -d ' '
+  done
+}
 wait_http() { # url: up to 30 s for a server to answer
   for _ in $(seq 300); do
     [ "$(status_of "$1")" != 000 ] && return 0
@@ -275,9 +281,7 @@ drain "$CACHED"
 
 # --- 5. Worker memory after the load -------------------------------------------
 for name in bare cached uncached; do
-  for pid in $(pgrep -P "$(cat "$WORK/$name.master")" || true); do
-    echo "$name $(ps -o rss= -p "$pid" | tr -d ' ')"
-  done
+  worker_rss "$name" | sed "s/^/$name /"
 done >"$WORK/rss"
 
 # --- 4. In-process page timings and query plans --------------------------------
@@ -323,7 +327,7 @@ while [ "$elapsed_s" -lt "$MEMORY_SECONDS" ]; do
   drain "$UNCACHED"
   elapsed_s=$((elapsed_s + MEMORY_ROUND))
   requests=$(sed -n 's/^ *\([0-9]*\) requests in.*/\1/p' "$WORK/memory-round.txt")
-  rss=$(for pid in $(pgrep -P "$(cat "$WORK/uncached.master")" || true); do ps -o rss= -p "$pid" | tr -d ' '; done | paste -sd,)
+  rss=$(worker_rss uncached | paste -sd,)
   printf '%s\t%s\t%s\n' "$elapsed_s" "${requests:-0}" "$rss" >>"$WORK/memory.tsv"
   echo "  ${elapsed_s}s: ${requests:-0} requests, worker RSS KiB $rss"
 done

@@ -28,7 +28,10 @@ def run_dir(tmp_path, varnish_requests: int, varnish_p99_us: int, stale: int):
         "pages": {"post": {"checked": 12, "fresh": 12 - stale, "stale": stale, "absent": 0,
                            "errors": 0}},
         "stale": stale,
-        "stale_examples": [{"edit": 3, "page": "/posts/demo-0/", "x_page_cache": "hit"}][:stale],
+        "stale_examples": [
+            {"edit": 3, "page": "/posts/demo-0/", "verdict": "stale", "status": 200,
+             "cache": "hit", "title": "Bench edit 1 #0002", "expected": "Bench edit 1 #0003"}
+        ][:stale],
     }  # fmt: skip
     (tmp_path / "checker-edge.json").write_text(json.dumps(checker))
     return build(tmp_path)
