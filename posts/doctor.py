@@ -24,13 +24,13 @@ from django.core.cache import cache as django_cache
 from django.core.files.storage import default_storage
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.migrations.executor import MigrationExecutor
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Trim
 
 from accounts.models import AuthorProfile
 from core.cache import page
 from core.cache.store import RedisPageStore, get_store
-from posts.models import Post, Series, SlugHistory, Tag
+from posts.models import Post, PostTag, Series, SlugHistory, Tag
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 EXAMPLES = 5  # how many offenders a line names
@@ -161,6 +161,28 @@ def check_overdue_scheduled_posts() -> Result:
         f"due posts: {_examples(names, len(names))} (run manage.py purge_cache)"
         if when
         else f"cached home page hides {len(missing)} due posts: {_examples(names, len(names))}",
+    )
+
+
+def check_tag_listing_dates() -> Result:
+    """Tag rows whose `listed_at` is not their post's publication time (migration
+    0012's triggers keep it; a schema restored without them would not). Tag pages
+    and related posts find posts by it: a wrong one hides a post there."""
+    published = Q(post__status=Post.Status.PUBLISHED)
+    wrong = PostTag.objects.filter(
+        (published & (Q(listed_at__isnull=True) | ~Q(listed_at=F("post__published_at"))))
+        | (~published & Q(listed_at__isnull=False))
+    )
+    total = wrong.count()
+    if not total:
+        return Result(OK, "tag listings", "every tag row carries its post's publication time")
+    names = wrong.values_list("post__slug", flat=True)[:EXAMPLES]
+    return Result(
+        FAIL,
+        "tag listings",
+        f"{total} tag rows have a stale listing time, so their posts are missing from "
+        f"tag pages or related posts: {_examples(names, total)} (the database triggers of "
+        "migration posts 0012 are missing: manage.py migrate posts 0011, then migrate)",
     )
 
 
@@ -398,6 +420,7 @@ def run(*, on_result: Callable[[Result], None] = lambda r: None) -> list[Result]
         return [*results, skipped]
     results.append(guarded("scheduled posts", check_overdue_scheduled_posts))
     results.append(guarded("url history", check_url_history))
+    results.append(guarded("tag listings", check_tag_listing_dates))
     scan = BodyScan()
     try:
         scan = scan_bodies()

@@ -76,6 +76,23 @@ def test_related_posts_rank_by_shared_tags_then_recency_and_stop_at_three():
     assert selectors.related_posts(post) == [both, newest_one, older_one]
 
 
+def test_related_posts_on_postgresql_come_from_each_tags_newest_posts(monkeypatch):
+    # Each tag's newest RELATED_POOL public posts are the candidates there, so a
+    # 25,000-post tag costs as little as a small one; SQLite counts every post.
+    monkeypatch.setattr(selectors, "RELATED_POOL", 2)
+    a, b = TagFactory(), TagFactory()
+    post = card(PostFactory(tags=[a, b], published_at=ago(days=60)))
+    both_but_old = PostFactory(tags=[a, b], published_at=ago(days=30))
+    newer_a = [PostFactory(tags=[a], published_at=ago(days=d)) for d in (1, 3)]
+    newer_b = [PostFactory(tags=[b], published_at=ago(days=d)) for d in (2, 4)]
+    PostFactory(tags=[a, b], scheduled=True)  # not a candidate, nor does it take a place
+    related = selectors.related_posts(post)
+    if connection.vendor == "postgresql":
+        assert related == [newer_a[0], newer_b[0], newer_a[1]]
+    else:
+        assert related == [both_but_old, newer_a[0], newer_b[0]]
+
+
 def test_related_posts_of_an_untagged_post_are_empty():
     PostFactory(tags=[TagFactory()])
     assert selectors.related_posts(card(PostFactory())) == []
