@@ -30,7 +30,7 @@ from django.db.models.functions import Trim
 from accounts.models import AuthorProfile
 from core.cache import page
 from core.cache.store import RedisPageStore, get_store
-from posts.models import Post, PostTag, Series, SlugHistory, Tag
+from posts.models import Authorship, Post, PostTag, Series, SlugHistory, Tag
 
 OK, WARN, FAIL = "OK", "WARN", "FAIL"
 EXAMPLES = 5  # how many offenders a line names
@@ -164,25 +164,35 @@ def check_overdue_scheduled_posts() -> Result:
     )
 
 
-def check_tag_listing_dates() -> Result:
-    """Tag rows whose `listed_at` is not their post's publication time (migration
-    0012's triggers keep it; a schema restored without them would not). Tag pages
-    and related posts find posts by it: a wrong one hides a post there."""
+def check_listing_dates() -> Result:
+    """Tag and byline rows whose `listed_at` is not their post's publication time
+    (migration posts 0012's triggers keep it; a schema restored without them would
+    not). Tag and author pages and related posts find posts by it: a wrong one
+    hides a post there."""
     published = Q(post__status=Post.Status.PUBLISHED)
-    wrong = PostTag.objects.filter(
-        (published & (Q(listed_at__isnull=True) | ~Q(listed_at=F("post__published_at"))))
-        | (~published & Q(listed_at__isnull=False))
+    stale = (published & (Q(listed_at__isnull=True) | ~Q(listed_at=F("post__published_at")))) | (
+        ~published & Q(listed_at__isnull=False)
     )
-    total = wrong.count()
+    found = {}
+    for name, model in (("tag", PostTag), ("byline", Authorship)):
+        rows = model.objects.filter(stale)
+        found[name] = (rows.count(), rows.values_list("post__slug", flat=True)[:EXAMPLES])
+    total = sum(count for count, _slugs in found.values())
     if not total:
-        return Result(OK, "tag listings", "every tag row carries its post's publication time")
-    names = wrong.values_list("post__slug", flat=True)[:EXAMPLES]
+        return Result(
+            OK, "listings", "every tag and byline row carries its post's publication time"
+        )
+    parts = [
+        f"{count} {name} rows ({_examples(slugs, count)})"
+        for name, (count, slugs) in found.items()
+        if count
+    ]
     return Result(
         FAIL,
-        "tag listings",
-        f"{total} tag rows have a stale listing time, so their posts are missing from "
-        f"tag pages or related posts: {_examples(names, total)} (the database triggers of "
-        "migration posts 0012 are missing: manage.py migrate posts 0011, then migrate)",
+        "listings",
+        f"stale listing times hide posts from tag or author pages and related posts: "
+        f"{'; '.join(parts)}. The database triggers of migration posts 0012 are missing: "
+        "manage.py migrate posts 0011, then migrate",
     )
 
 
@@ -420,7 +430,7 @@ def run(*, on_result: Callable[[Result], None] = lambda r: None) -> list[Result]
         return [*results, skipped]
     results.append(guarded("scheduled posts", check_overdue_scheduled_posts))
     results.append(guarded("url history", check_url_history))
-    results.append(guarded("tag listings", check_tag_listing_dates))
+    results.append(guarded("listings", check_listing_dates))
     scan = BodyScan()
     try:
         scan = scan_bodies()

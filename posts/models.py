@@ -222,13 +222,20 @@ class Authorship(models.Model):
     )
     position = models.PositiveSmallIntegerField(default=0, help_text="Byline order, lowest first.")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.AUTHOR)
+    # As PostTag.listed_at: the post's publication time while it is published.
+    listed_at = models.DateTimeField(null=True, editable=False)
 
     class Meta:
         ordering = ["position", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["post", "author"], name="authorship_unique_pair"),
         ]
-        indexes = [models.Index(fields=["author", "post"], name="authorship_author_post_idx")]
+        indexes = [
+            models.Index(fields=["author", "post"], name="authorship_author_post_idx"),
+            models.Index(
+                fields=["author", "-listed_at", "-post"], name="authorship_author_listed_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.author} on {self.post}"
@@ -242,7 +249,7 @@ class PostTag(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     is_primary = models.BooleanField(default=False, help_text="The tag the post is mainly about.")
     # The post's published_at while it is published, else NULL: kept by database
-    # triggers (migration 0012) on every write, whatever makes it. With the index
+    # triggers (migration 0012_listed_at) on every write, whatever makes it. With the index
     # below, a tag's newest public posts are an index range, not a sort of them all.
     listed_at = models.DateTimeField(null=True, editable=False)
 

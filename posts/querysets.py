@@ -28,7 +28,10 @@ class PostQuerySet(models.QuerySet):
         )
 
     def for_author(self, author):
-        return self.filter(authorships__author=author)
+        """As `for_tag`, on the byline rows' (author, listed_at) index."""
+        return self.filter(
+            authorships__author=author, authorships__listed_at__lte=timezone.now()
+        ).order_by("-authorships__listed_at", "-authorships__post_id")
 
     def with_card_data(self):
         """Everything a post card shows, in a fixed number of queries (three)."""

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from accounts.models import AuthorProfile
 from core.cache.store import get_store
-from posts.models import Post, PostTag, SlugHistory
+from posts.models import Authorship, Post, PostTag, SlugHistory
 from posts.tests.factories import AuthorFactory, PostFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -100,25 +100,25 @@ def test_doctor_exits_0_and_says_ok_on_a_healthy_site(healthy_site):
     assert not_ok == {}
     assert set(lines) == {
         "database", "cache", "page cache", "scheduled posts", "url history",
-        "tag listings", "internal links", "alt text", "media files", "deploy checks",
+        "listings", "internal links", "alt text", "media files", "deploy checks",
     }  # fmt: skip
     assert lines["internal links"][1] == "4 link targets in post bodies all resolve"
     assert lines["media files"][1] == "all 2 referenced files exist"
 
 
-def test_tag_rows_with_a_stale_listing_time_fail_naming_their_posts(healthy_site):
+def test_rows_with_a_stale_listing_time_fail_naming_their_posts(healthy_site):
     # Only possible without migration 0012's triggers (a schema restored without them).
-    drop = importlib.import_module("posts.migrations.0012_posttag_listed_at").TRIGGERS
+    drop = importlib.import_module("posts.migrations.0012_listed_at").TRIGGERS
     with connection.cursor() as cursor:
         for sql in drop[connection.vendor][1]:
             cursor.execute(sql)
     PostTag.objects.filter(post__slug="target").update(listed_at=None)
+    Authorship.objects.filter(post__slug="target").update(listed_at=timezone.now())
     code, lines = doctor()
     assert code == 1
-    level, message = lines["tag listings"]
+    level, message = lines["listings"]
     assert level == "FAIL"
-    assert message.startswith("1 tag rows have a stale listing time, ")
-    assert ": target (the database triggers" in message
+    assert "1 tag rows (target); 1 byline rows (target). The database triggers" in message
 
 
 def test_broken_internal_links_are_a_warning_naming_them(healthy_site):
