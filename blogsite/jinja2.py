@@ -20,6 +20,7 @@ from django.templatetags.static import static as static_url
 from django.urls import reverse
 from django.utils.timezone import template_localtime
 
+from posts import cards
 from posts.templatetags import blog, pictures
 
 # What changes the URL `static()` answers for a path.
@@ -95,6 +96,7 @@ def environment(**options: Any) -> jinja2.Environment:
         page_url=blog.page_url,
         post_json_ld=blog.post_json_ld,
         picture_data=pictures.picture_data,
+        post_card=cards.post_card,  # the card macro, rendered once per content
     )
     env.filters.update(
         absolute=blog.absolute,

@@ -1,0 +1,108 @@
+"""Post cards, rendered once per process for each distinct content.
+
+A card (templates/includes/post_card.html) is a pure function of what it is
+given: the post's row, its byline rows with their authors, its tag rows with
+their tags, and the variant (heading, eager, large). The same card appears on
+the home page, its tags' and authors' pages and as a related post, and after an
+edit nine cards of ten on a listing are unchanged. So the rendered HTML is kept
+per worker, keyed by those values themselves, as the rows were just read from
+the database: a changed post, author or tag is a different key, never a stale
+card, and nothing needs invalidating. Only the rendering is saved, never a query.
+
+Bounded (MAX_CARDS, least recently used first out), and emptied when a setting
+changes (media URLs, the time zone of the dates).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from typing import Any
+
+from django.core.signals import setting_changed
+from django.db.models.fields.files import FieldFile
+from django.dispatch import receiver
+from jinja2 import pass_environment
+from markupsafe import Markup
+
+MAX_CARDS = 1000
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable stand-in that is equal exactly when the rendered value would be."""
+    if isinstance(value, FieldFile):
+        return value.name
+    if isinstance(value, dict | list):
+        return json.dumps(value, sort_keys=True, default=str)
+    return value
+
+
+def _row(obj: Any) -> tuple:
+    """Every field value loaded on a model instance (deferred ones are not loaded)
+    and anything set on it, such as annotations."""
+    return tuple((name, _frozen(value)) for name, value in obj.__dict__.items() if name[0] != "_")
+
+
+def card_key(post: Any, variant: tuple) -> tuple:
+    """Everything a card can show: the post, its byline and its tags, as loaded."""
+    return (
+        variant,
+        _row(post),
+        tuple((_row(a), _row(a.author)) for a in post.authorships.all()),
+        tuple((_row(t), _row(t.tag)) for t in post.post_tags.all()),
+    )
+
+
+class RenderedCards:
+    """A bounded, least-recently-used map of card keys to HTML; thread-safe."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._items: OrderedDict[tuple, Markup] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple) -> Markup | None:
+        with self._lock:
+            html = self._items.get(key)
+            if html is not None:
+                self._items.move_to_end(key)
+            return html
+
+    def put(self, key: tuple, html: Markup) -> None:
+        with self._lock:
+            self._items[key] = html
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+rendered = RenderedCards(MAX_CARDS)
+
+
+@receiver(setting_changed)
+def _forget_cards(**kwargs: Any) -> None:
+    rendered.clear()
+
+
+@pass_environment
+def post_card(
+    environment, post: Any, heading: str = "h2", eager: bool = False, large: bool = False
+):
+    """The post_card macro's HTML for `post`, rendered only for content not seen before.
+    `post` needs its card data (with_card_data() or attach_card_data())."""
+    eager, large = bool(eager), bool(large)  # a template may pass an undefined value
+    key = card_key(post, (heading, eager, large))
+    html = rendered.get(key)
+    if html is None:
+        macro = environment.get_template("includes/post_card.html").module.post_card
+        html = macro(post, heading=heading, eager=eager, large=large)  # Markup: autoescaped
+        rendered.put(key, html)
+    return html

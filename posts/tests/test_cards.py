@@ -1,0 +1,89 @@
+"""Post cards rendered once per content (posts/cards.py): reused when nothing they
+show has changed, rendered afresh the moment anything has."""
+
+from __future__ import annotations
+
+import pytest
+
+from posts import cards, services
+from posts.tests.factories import AuthorFactory, PostFactory, TagFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def site(settings):
+    settings.PAGE_CACHE_ENABLED = False  # every request renders; setting it empties the cards
+    ada = AuthorFactory(display_name="Ada Quill")
+    rust = TagFactory(name="Rust", slug="rust")
+    post = PostFactory(title="Borrowing, explained", authors=[ada], tags=[rust])
+    return post, ada, rust
+
+
+def card_of(body: str, title: str) -> str:
+    """The <article> of the card whose title is `title`."""
+    end = body.index(f">{title}</a>")
+    return body[body.rindex("<article", 0, end) : body.index("</article>", end)]
+
+
+def test_the_same_rows_give_the_same_card_rendered_once(site, client):
+    first = client.get("/").content.decode()
+    assert len(cards.rendered) == 1
+    again = client.get("/").content.decode()
+    assert again == first
+    assert len(cards.rendered) == 1
+    # The tag page shows the same card, first of its grid as on the home page: reused.
+    tag_page = client.get("/tags/rust/").content.decode()
+    assert len(cards.rendered) == 1
+    assert card_of(tag_page, "Borrowing, explained") == card_of(first, "Borrowing, explained")
+    # As a related post it is another variant (an h3): rendered once more.
+    client.get(PostFactory(tags=[site[2]]).get_absolute_url())
+    assert len(cards.rendered) == 2
+
+
+def rename_author(post, ada, rust):
+    ada.display_name = "Ada L."
+    services.author_save(author=ada)
+
+
+def add_tag(post, ada, rust):
+    services.post_set_tags(post=post, tags=[rust, TagFactory(name="Async")])
+
+
+@pytest.mark.parametrize(
+    "change, shown",
+    [
+        (lambda post, ada, rust: services.post_update(post=post, title="Borrowing, revised"),
+         ">Borrowing, revised</a>"),
+        (rename_author, ">Ada L.</a>"),
+        (lambda post, ada, rust: services.tag_update(tag=rust, name="Rustlang"),
+         "</span>Rustlang</a>"),
+        (add_tag, "</span>Async</a>"),
+    ],
+    ids=["post title", "author name", "tag name", "tags"],
+)  # fmt: skip
+def test_a_card_shows_any_change_at_once(site, client, change, shown):
+    post, ada, rust = site
+    client.get("/")
+    change(post, ada, rust)
+    body = client.get("/").content.decode()
+    title = "Borrowing, revised" if "revised" in shown else "Borrowing, explained"
+    assert shown in card_of(body, title)
+
+
+def test_the_cards_kept_are_bounded_oldest_out():
+    kept = cards.RenderedCards(2)
+    for n in range(3):
+        kept.put(("card", n), f"<article>{n}</article>")
+    assert kept.get(("card", 0)) is None
+    assert kept.get(("card", 1)) == "<article>1</article>"
+    kept.put(("card", 3), "<article>3</article>")  # 1 was read last: 2 goes
+    assert kept.get(("card", 2)) is None
+    assert len(kept) == 2
+
+
+def test_a_setting_change_forgets_every_card(site, client, settings):
+    client.get("/")
+    assert len(cards.rendered) == 1
+    settings.MEDIA_URL = "/uploads/"
+    assert len(cards.rendered) == 0
