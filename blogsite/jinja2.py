@@ -96,7 +96,9 @@ def environment(**options: Any) -> jinja2.Environment:
         page_url=blog.page_url,
         post_json_ld=blog.post_json_ld,
         picture_data=pictures.picture_data,
-        post_card=cards.post_card,  # the card macro, rendered once per content
+        # Card macros, rendered once per content (posts/cards.py).
+        post_card=cards.post_card,
+        author_card=cards.author_card,
     )
     env.filters.update(
         absolute=blog.absolute,

@@ -1,8 +1,9 @@
-"""Post cards, rendered once per process for each distinct content.
+"""Post and author cards, rendered once per process for each distinct content.
 
-A card (templates/includes/post_card.html) is a pure function of what it is
-given: the post's row, its byline rows with their authors, its tag rows with
-their tags, and the variant (heading, eager, large). The same card appears on
+A post card (templates/includes/post_card.html) is a pure function of what it
+is given: the post's row, its byline rows with their authors, its tag rows with
+their tags, and the variant (heading, eager, large); an author card, of the
+author's row with its post count. The same card appears on
 the home page, its tags' and authors' pages and as a related post, and after an
 edit nine cards of ten on a listing are unchanged. So the rendered HTML is kept
 per worker, keyed by those values themselves, as the rows were just read from
@@ -92,6 +93,16 @@ def _forget_cards(**kwargs: Any) -> None:
     rendered.clear()
 
 
+def _rendered(environment, key: tuple, template: str, macro: str, *args: Any, **kwargs: Any):
+    """The macro's HTML for these arguments, rendered only when `key` is new."""
+    html = rendered.get(key)
+    if html is None:
+        render = getattr(environment.get_template(template).module, macro)
+        html = render(*args, **kwargs)  # Markup: the environment autoescapes
+        rendered.put(key, html)
+    return html
+
+
 @pass_environment
 def post_card(
     environment, post: Any, heading: str = "h2", eager: bool = False, large: bool = False
@@ -99,10 +110,15 @@ def post_card(
     """The post_card macro's HTML for `post`, rendered only for content not seen before.
     `post` needs its card data (with_card_data() or attach_card_data())."""
     eager, large = bool(eager), bool(large)  # a template may pass an undefined value
-    key = card_key(post, (heading, eager, large))
-    html = rendered.get(key)
-    if html is None:
-        macro = environment.get_template("includes/post_card.html").module.post_card
-        html = macro(post, heading=heading, eager=eager, large=large)  # Markup: autoescaped
-        rendered.put(key, html)
-    return html
+    key = ("post", card_key(post, (heading, eager, large)))
+    return _rendered(
+        environment, key, "includes/post_card.html", "post_card",
+        post, heading=heading, eager=eager, large=large,
+    )  # fmt: skip
+
+
+@pass_environment
+def author_card(environment, author: Any):
+    """The author_card macro's HTML for `author` (with its `public_post_count`)."""
+    key = ("author", _row(author))
+    return _rendered(environment, key, "includes/author_card.html", "author_card", author)

@@ -87,3 +87,18 @@ def test_a_setting_change_forgets_every_card(site, client, settings):
     assert len(cards.rendered) == 1
     settings.MEDIA_URL = "/uploads/"
     assert len(cards.rendered) == 0
+
+
+def test_an_author_card_is_reused_until_the_author_or_their_count_changes(site, client):
+    _post, ada, _rust = site
+    first = client.get("/authors/").content.decode()
+    kept = len(cards.rendered)
+    assert client.get("/authors/").content.decode() == first
+    assert len(cards.rendered) == kept
+    assert '<p class="author-card__count">1 post</p>' in first
+    PostFactory(authors=[ada])
+    ada.tagline = "Writes about ownership."
+    services.author_save(author=ada)
+    body = client.get("/authors/").content.decode()
+    assert '<p class="author-card__count">2 posts</p>' in body
+    assert '<p class="author-card__tagline">Writes about ownership.</p>' in body
