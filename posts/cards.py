@@ -3,12 +3,13 @@
 A post card (templates/includes/post_card.html) is a pure function of what it
 is given: the post's row, its byline rows with their authors, its tag rows with
 their tags, and the variant (heading, eager, large); an author card, of the
-author's row with its post count. The same card appears on
-the home page, its tags' and authors' pages and as a related post, and after an
-edit nine cards of ten on a listing are unchanged. So the rendered HTML is kept
-per worker, keyed by those values themselves, as the rows were just read from
-the database: a changed post, author or tag is a different key, never a stale
-card, and nothing needs invalidating. Only the rendering is saved, never a query.
+author's row with its post count. The same card appears on the home page, its
+tags' and authors' pages and as a related post, and after an edit nine cards of
+ten on a listing are unchanged. So the rendered HTML is kept
+per worker, keyed by a 128-bit digest of those values as the rows were just
+read from the database: a changed post, author or tag is a different key, never
+a stale card, and nothing needs invalidating. Only the rendering is saved, never
+a query.
 
 Bounded (MAX_CARDS, least recently used first out), and emptied when a setting
 changes (media URLs, the time zone of the dates).
@@ -16,6 +17,7 @@ changes (media URLs, the time zone of the dates).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections import OrderedDict
@@ -27,7 +29,9 @@ from django.dispatch import receiver
 from jinja2 import pass_environment
 from markupsafe import Markup
 
-MAX_CARDS = 1000
+# About 5 KB each (the HTML, two bytes a character: a card holds an arrow): 500
+# cost a worker 2.5 MB. Listings of the last few dozen pages read fit.
+MAX_CARDS = 500
 
 
 def _frozen(value: Any) -> Any:
@@ -45,13 +49,22 @@ def _row(obj: Any) -> tuple:
     return tuple((name, _frozen(value)) for name, value in obj.__dict__.items() if name[0] != "_")
 
 
-def card_key(post: Any, variant: tuple) -> tuple:
+def digest(values: tuple) -> bytes:
+    """A 128-bit digest of `values` (their repr is unambiguous: strings quoted, types
+    spelled): what the memo keys on, so it holds 16 bytes per card, not the rows."""
+    return hashlib.blake2b(repr(values).encode(), digest_size=16).digest()
+
+
+def card_key(post: Any, variant: tuple) -> bytes:
     """Everything a card can show: the post, its byline and its tags, as loaded."""
-    return (
-        variant,
-        _row(post),
-        tuple((_row(a), _row(a.author)) for a in post.authorships.all()),
-        tuple((_row(t), _row(t.tag)) for t in post.post_tags.all()),
+    return digest(
+        (
+            "post",
+            variant,
+            _row(post),
+            tuple((_row(a), _row(a.author)) for a in post.authorships.all()),
+            tuple((_row(t), _row(t.tag)) for t in post.post_tags.all()),
+        )
     )
 
 
@@ -60,17 +73,17 @@ class RenderedCards:
 
     def __init__(self, size: int) -> None:
         self.size = size
-        self._items: OrderedDict[tuple, Markup] = OrderedDict()
+        self._items: OrderedDict[bytes, Markup] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: tuple) -> Markup | None:
+    def get(self, key: bytes) -> Markup | None:
         with self._lock:
             html = self._items.get(key)
             if html is not None:
                 self._items.move_to_end(key)
             return html
 
-    def put(self, key: tuple, html: Markup) -> None:
+    def put(self, key: bytes, html: Markup) -> None:
         with self._lock:
             self._items[key] = html
             self._items.move_to_end(key)
@@ -93,7 +106,7 @@ def _forget_cards(**kwargs: Any) -> None:
     rendered.clear()
 
 
-def _rendered(environment, key: tuple, template: str, macro: str, *args: Any, **kwargs: Any):
+def _rendered(environment, key: bytes, template: str, macro: str, *args: Any, **kwargs: Any):
     """The macro's HTML for these arguments, rendered only when `key` is new."""
     html = rendered.get(key)
     if html is None:
@@ -110,7 +123,7 @@ def post_card(
     """The post_card macro's HTML for `post`, rendered only for content not seen before.
     `post` needs its card data (with_card_data() or attach_card_data())."""
     eager, large = bool(eager), bool(large)  # a template may pass an undefined value
-    key = ("post", card_key(post, (heading, eager, large)))
+    key = card_key(post, (heading, eager, large))
     return _rendered(
         environment, key, "includes/post_card.html", "post_card",
         post, heading=heading, eager=eager, large=large,
@@ -120,5 +133,5 @@ def post_card(
 @pass_environment
 def author_card(environment, author: Any):
     """The author_card macro's HTML for `author` (with its `public_post_count`)."""
-    key = ("author", _row(author))
+    key = digest(("author", _row(author)))
     return _rendered(environment, key, "includes/author_card.html", "author_card", author)
