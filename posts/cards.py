@@ -18,13 +18,11 @@ changes (media URLs, the time zone of the dates).
 from __future__ import annotations
 
 import hashlib
-import json
 import threading
 from collections import OrderedDict
 from typing import Any
 
 from django.core.signals import setting_changed
-from django.db.models.fields.files import FieldFile
 from django.dispatch import receiver
 from jinja2 import pass_environment
 from markupsafe import Markup
@@ -34,24 +32,17 @@ from markupsafe import Markup
 MAX_CARDS = 500
 
 
-def _frozen(value: Any) -> Any:
-    """A hashable stand-in that is equal exactly when the rendered value would be."""
-    if isinstance(value, FieldFile):
-        return value.name
-    if isinstance(value, dict | list):
-        return json.dumps(value, sort_keys=True, default=str)
-    return value
-
-
-def _row(obj: Any) -> tuple:
+def _row(obj: Any) -> list:
     """Every field value loaded on a model instance (deferred ones are not loaded)
-    and anything set on it, such as annotations."""
-    return tuple((name, _frozen(value)) for name, value in obj.__dict__.items() if name[0] != "_")
+    and anything set on it, such as annotations; not Django's own state (`_state`,
+    caches), whose repr would hold memory addresses."""
+    return [value for name, value in obj.__dict__.items() if name[0] != "_"]
 
 
-def digest(values: tuple) -> bytes:
-    """A 128-bit digest of `values` (their repr is unambiguous: strings quoted, types
-    spelled): what the memo keys on, so it holds 16 bytes per card, not the rows."""
+def digest(values: Any) -> bytes:
+    """A 128-bit digest of `values` by their repr, which spells each value out:
+    strings quoted, datetimes in full, a file by its name, JSON as its dict. Equal
+    content may still differ in repr (a dict's key order); that only costs a render."""
     return hashlib.blake2b(repr(values).encode(), digest_size=16).digest()
 
 
@@ -62,8 +53,8 @@ def card_key(post: Any, variant: tuple) -> bytes:
             "post",
             variant,
             _row(post),
-            tuple((_row(a), _row(a.author)) for a in post.authorships.all()),
-            tuple((_row(t), _row(t.tag)) for t in post.post_tags.all()),
+            [(_row(a), _row(a.author)) for a in post.authorships.all()],
+            [(_row(t), _row(t.tag)) for t in post.post_tags.all()],
         )
     )
 
