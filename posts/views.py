@@ -19,6 +19,7 @@ from posts import selectors
 from posts.models import Post, Series, Tag
 from posts.pagination import Page, PeekPaginator
 from posts.permissions import can_preview_post
+from posts.querysets import PreparedQuery
 from posts.slugs import resolve_old_slug
 
 
@@ -87,11 +88,27 @@ class SluggedObjectMixin:
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         value = kwargs[self.lookup_url_kwarg]
-        found = self.get_lookup_queryset().filter(**{self.lookup_field: value}).first()
-        if found is None:
+        found = self.lookup_query().instances(value=value)
+        if not found:
             return self.moved_permanently(value)
-        self.object = found
+        self.object = found[0]
         return super().get(request, *args, **kwargs)
+
+    @classmethod
+    def lookup_query(cls) -> PreparedQuery:
+        """The lookup by slug, compiled once per view class (not per request):
+        `get_lookup_queryset()` must not depend on the request."""
+        if "_lookup_query" not in cls.__dict__:
+            view = cls()
+            cls._lookup_query = PreparedQuery(
+                lambda *, value: (
+                    view.get_lookup_queryset()
+                    .filter(**{cls.lookup_field: value})
+                    .order_by("pk")[:1]
+                ),
+                value=str,
+            )
+        return cls.__dict__["_lookup_query"]
 
     def moved_permanently(self, value: str) -> HttpResponse:
         object_id = resolve_old_slug(kind=self.slug_kind, slug=value)

@@ -6,7 +6,7 @@ from django.utils import timezone
 from posts import services
 from posts.models import Post
 from posts.querysets import PreparedQuery
-from posts.tests.factories import AuthorFactory, PostFactory, TagFactory
+from posts.tests.factories import AuthorFactory, PostFactory, SeriesFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -97,6 +97,28 @@ def test_prepared_query_binds_each_calls_values_into_sql_compiled_once():
     assert list(query.raw(pk=new.pk, now=timezone.now())) == [new]
     assert list(query.raw(pk=old.pk, now=timezone.now() - timedelta(days=1))) == [old]
     assert len(built) == 1  # compiled once, with marker values
+
+
+def test_prepared_query_instances_are_what_the_queryset_gives_in_one_query(
+    django_assert_num_queries,
+):
+    built = []
+
+    def build(*, slug):
+        built.append(slug)
+        return Post.objects.defer("body").select_related("series").filter(slug=slug)[:1]
+
+    query = PreparedQuery(build, slug=str)
+    series = SeriesFactory()
+    first = PostFactory(slug="first-post", series=series, series_order=1)
+    PostFactory(slug="second-post")
+    with django_assert_num_queries(1):
+        [found] = query.instances(slug="first-post")
+        assert found.series == series  # loaded with the row, as select_related does
+    assert found == first and found.get_deferred_fields() == {"body"}
+    assert [p.slug for p in query.instances(slug="second-post")] == ["second-post"]
+    assert query.instances(slug="no-such-post") == []
+    assert len(built) == 1
 
 
 def test_prepared_query_refuses_a_parameter_its_sql_does_not_bind():
