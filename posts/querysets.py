@@ -119,6 +119,8 @@ class PreparedQuery:
         _model, sql, params = self.bind(using, **values)
         queryset, compiler, _sql, _slots = self._compiled[using]
         runner = copy.copy(compiler)  # select, klass_info, col_count: set by the first compile
+        # This thread's connection: the first compile may have run in another thread.
+        runner.connection = connections[using]
         runner.as_sql = lambda *args, **kwargs: (sql, params)
         fresh = queryset.using(using)  # a clone, not yet evaluated
         fresh.query.get_compiler = lambda *args, **kwargs: runner

@@ -1,6 +1,8 @@
+import threading
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connections, transaction
 from django.utils import timezone
 
 from posts import services
@@ -119,6 +121,26 @@ def test_prepared_query_instances_are_what_the_queryset_gives_in_one_query(
     assert [p.slug for p in query.instances(slug="second-post")] == ["second-post"]
     assert query.instances(slug="no-such-post") == []
     assert len(built) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_prepared_query_instances_use_the_calling_threads_connection():
+    # Compiled first in another thread (a live server's), then used in this one:
+    # the rows come from this thread's connection.
+    query = PreparedQuery(lambda *, slug: Post.objects.filter(slug=slug)[:1], slug=str)
+
+    def compile_elsewhere():
+        try:
+            query.instances(slug="not-yet")
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=compile_elsewhere)
+    thread.start()
+    thread.join()
+    with transaction.atomic():
+        post = PostFactory(slug="made-here")
+        assert query.instances(slug="made-here") == [post]
 
 
 def test_prepared_query_refuses_a_parameter_its_sql_does_not_bind():
