@@ -137,23 +137,11 @@ else:
     # would hold one connection anyway (docs/operations.md, Database connections).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Parameters bound by the server, and a statement prepared on its fifth use on a
-    # connection (psycopg's default): PostgreSQL parses and analyses each reader query
-    # once per connection rather than on every request (uncached post page: 4.7 -> 3.9
-    # ms of PostgreSQL CPU a view). Every execution is still planned for its own values:
-    # with one plan kept for all values, a search for a common word took 206 ms, not 21.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        server_side_binding=True,
-        prepare_threshold=5,
-        options="-c plan_cache_mode=force_custom_plan",
-    )
     if env.bool("PGBOUNCER", default=False):
         # PgBouncer in transaction mode hands each transaction a different server
-        # connection: named cursors and prepared statements would not be there (nor
-        # does it pass startup options on).
+        # connection: named cursors and prepared statements would not be there.
         DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
-        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
-        del DATABASES["default"]["OPTIONS"]["options"]
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 
 # --- Cache ------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")

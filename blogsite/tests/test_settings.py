@@ -78,37 +78,13 @@ def test_postgres_uses_persistent_connections_with_health_checks():
     assert (default["CONN_MAX_AGE"], default["CONN_HEALTH_CHECKS"]) == (120, True)
     assert not default.get("DISABLE_SERVER_SIDE_CURSORS")
     assert "pool" not in default["OPTIONS"]
-    # Statements prepared on their fifth use, each execution planned for its values.
-    assert default["OPTIONS"] == {
-        "server_side_binding": True,
-        "prepare_threshold": 5,
-        "options": "-c plan_cache_mode=force_custom_plan",
-    }
-
-
-@pytest.mark.django_db
-def test_postgres_plans_every_execution_of_a_prepared_statement_for_its_values():
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        assert "server_side_binding" not in connection.settings_dict["OPTIONS"]
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SHOW plan_cache_mode")
-        assert cursor.fetchone() == ("force_custom_plan",)
-        for _ in range(6):
-            cursor.execute("SELECT %s::int + 1", [41])
-        assert cursor.fetchone() == (42,)
-        cursor.execute(
-            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s", ["%$1::int + 1%"]
-        )
-        assert cursor.fetchone() == (1,)
+    assert "prepare_threshold" not in default["OPTIONS"]
 
 
 def test_pgbouncer_mode_disables_server_side_cursors_and_prepared_statements():
     default = load_setting({"DATABASE_URL": PG_URL, "PGBOUNCER": "true"}, DEFAULT_DB)
     assert default["DISABLE_SERVER_SIDE_CURSORS"] is True
-    assert default["OPTIONS"] == {"server_side_binding": True, "prepare_threshold": None}
+    assert default["OPTIONS"] == {"prepare_threshold": None}
     assert "pool" not in default["OPTIONS"]
     assert (default["CONN_MAX_AGE"], default["CONN_HEALTH_CHECKS"]) == (60, True)
 
@@ -117,11 +93,7 @@ def test_pgbouncer_mode_keeps_options_given_in_the_url():
     default = load_setting(
         {"DATABASE_URL": PG_URL + "?sslmode=require", "PGBOUNCER": "true"}, DEFAULT_DB
     )
-    assert default["OPTIONS"] == {
-        "sslmode": "require",
-        "server_side_binding": True,
-        "prepare_threshold": None,
-    }
+    assert default["OPTIONS"] == {"sslmode": "require", "prepare_threshold": None}
 
 
 def test_sqlite_ignores_pgbouncer():
