@@ -81,6 +81,20 @@ def test_postgres_uses_persistent_connections_with_health_checks():
     assert "prepare_threshold" not in default["OPTIONS"]
 
 
+@pytest.mark.django_db
+def test_a_query_may_bind_more_than_65535_values_on_postgresql():
+    # Client-side binding: server-side binding caps a statement at 65,535
+    # parameters, and Django does not split an __in list on PostgreSQL.
+    from django.db import connection
+
+    from posts.models import Post
+
+    if connection.vendor != "postgresql":
+        assert "server_side_binding" not in connection.settings_dict["OPTIONS"]
+        return
+    assert Post.objects.filter(slug__in=[f"s{n}" for n in range(70_000)]).count() == 0
+
+
 def test_pgbouncer_mode_disables_server_side_cursors_and_prepared_statements():
     default = load_setting({"DATABASE_URL": PG_URL, "PGBOUNCER": "true"}, DEFAULT_DB)
     assert default["DISABLE_SERVER_SIDE_CURSORS"] is True
