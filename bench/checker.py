@@ -3,10 +3,10 @@ stdin and, right after each edit has committed, fetches the pages that show the
 post over HTTP, as an anonymous reader (so through the page cache).
 
 A response is stale when it still shows the old title; fresh when it shows the
-new one and not the old; "absent" when it shows neither (a listing that does not
-show that post). The post's own page always shows its title, so there "absent"
-means an older version (stale) unless it shows a later edit's title (the
-checker fell behind the editor, which retitles the same posts in turn: fresh).
+new one and not the old. When it shows neither, the post's own title decides
+(on a listing, the title linked to the post): a later edit's title is fresh
+(the checker fell behind the editor, which retitles the same posts in turn), any
+other is stale, and a listing without the post is "absent".
 Writes a JSON summary to --out, with examples of stale and absent responses
 (status, cache headers, <title>).
 """
@@ -47,12 +47,22 @@ def classify(status: int, text: str, old_title: str, new_title: str) -> str:
 
 
 def superseded(text: str, new_title: str) -> bool:
-    """Does the page show a later edit of this run ("<prefix>#<number>", higher number)?"""
+    """Does the text show a later edit of this run ("<prefix>#<number>", higher number)?"""
     prefix, _, number = new_title.rpartition("#")
     if not prefix or not number.isdigit():
         return False
     later = re.findall(re.escape(html.escape(prefix)) + r"#(\d+)", text)
     return any(int(m) > int(number) for m in later)
+
+
+def listing_verdict(text: str, slug: str, new_title: str) -> str:
+    """For a listing showing neither title: the title linked to the post decides.
+    A later edit is fresh (the checker fell behind the editor, which retitles the
+    same posts in turn), any other title is stale, no link is absent."""
+    shown = " ".join(re.findall(rf'href="/posts/{re.escape(slug)}/"[^>]*>([^<]*)<', text))
+    if not shown.strip():
+        return "absent"
+    return "fresh" if superseded(shown, new_title) else "stale"
 
 
 def main() -> None:
@@ -82,6 +92,8 @@ def main() -> None:
             verdict = classify(status, text, edit["old"], edit["new"])
             if verdict == "absent" and kind == "post":
                 verdict = "fresh" if superseded(text, edit["new"]) else "stale"
+            elif verdict == "absent":
+                verdict = listing_verdict(text, edit["slug"], edit["new"])
             s["errors" if verdict == "error" else verdict] += 1
             if verdict in ("stale", "absent") and len(stale_examples) < 10:
                 title = TITLE.search(text)

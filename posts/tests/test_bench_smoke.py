@@ -1,7 +1,7 @@
 """The benchmark's own logic (bench/): what it counts as stale, how it reads wrk,
 and that a run without responses is reported as a failure. No servers needed."""
 
-from bench.checker import classify, superseded
+from bench.checker import classify, listing_verdict, superseded
 from bench.page_timings import percentile
 from bench.report import build, parse_wrk
 
@@ -28,6 +28,18 @@ def test_a_post_page_showing_a_later_edit_is_not_stale_but_an_earlier_one_is():
     assert superseded(page, "Bench edit 1 #0002")
     assert not superseded(page, "Bench edit 1 #0013")
     assert not superseded("<h1>Bench start 1 demo-0</h1>", "Bench edit 1 #0002")
+
+
+def test_a_listing_is_judged_by_the_title_linked_to_the_edited_post():
+    page = (
+        '<a href="/posts/demo-1/">Bench edit 1 #0011</a>'
+        '<a href="/posts/demo-2/">Bench edit 1 #0002</a>'
+    )
+    assert listing_verdict(page, "demo-2", "Bench edit 1 #0005") == "stale"  # an older edit
+    assert listing_verdict(page, "demo-1", "Bench edit 1 #0001") == "fresh"  # a later one
+    assert listing_verdict(page, "demo-3", "Bench edit 1 #0003") == "absent"
+    # A later edit of another post on the same page does not make this one fresh.
+    assert listing_verdict(page, "demo-2", "Bench edit 1 #0009") == "stale"
 
 
 def test_titles_are_compared_as_the_template_escapes_them():
