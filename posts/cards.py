@@ -12,7 +12,7 @@ a stale card, and nothing needs invalidating. Only the rendering is saved, never
 a query.
 
 Bounded (MAX_CARDS, least recently used first out), and emptied when a setting
-changes (media URLs, the time zone of the dates).
+changes (media URLs, the time zone of the dates) or a card template is reloaded.
 """
 
 from __future__ import annotations
@@ -97,12 +97,20 @@ def _forget_cards(**kwargs: Any) -> None:
     rendered.clear()
 
 
-def _rendered(environment, key: bytes, template: str, macro: str, *args: Any, **kwargs: Any):
+# The template each card macro came from last: a reloaded one (DEBUG reloads an
+# edited file) makes every kept card out of date.
+_templates: dict[str, Any] = {}
+
+
+def _rendered(environment, key: bytes, name: str, macro: str, *args: Any, **kwargs: Any):
     """The macro's HTML for these arguments, rendered only when `key` is new."""
+    template = environment.get_template(name)  # a cache lookup, unless DEBUG reloads
+    if _templates.get(name) is not template:
+        _templates[name] = template
+        rendered.clear()
     html = rendered.get(key)
     if html is None:
-        render = getattr(environment.get_template(template).module, macro)
-        html = render(*args, **kwargs)  # Markup: the environment autoescapes
+        html = getattr(template.module, macro)(*args, **kwargs)  # Markup: autoescaped
         rendered.put(key, html)
     return html
 

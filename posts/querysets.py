@@ -1,6 +1,7 @@
 import copy
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from django.db import connections, models
 from django.db.models import signals
@@ -65,7 +66,8 @@ class PreparedQuery:
     def __init__(self, build: Callable[..., models.QuerySet], **params: type) -> None:
         self.build = build
         self.params = params
-        self._compiled: dict[str, tuple[type[models.Model], str, list]] = {}
+        # Per database: the queryset, its compiler after compiling, the SQL, the slots.
+        self._compiled: dict[str, tuple[models.QuerySet, Any, str, list]] = {}
 
     def _markers(self) -> dict[str, object]:
         def marker(n: int, kind: type) -> object:

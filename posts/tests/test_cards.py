@@ -4,6 +4,7 @@ show has changed, rendered afresh the moment anything has."""
 from __future__ import annotations
 
 import pytest
+from django.template import engines
 
 from posts import cards, services
 from posts.tests.factories import AuthorFactory, PostFactory, TagFactory
@@ -102,3 +103,15 @@ def test_an_author_card_is_reused_until_the_author_or_their_count_changes(site, 
     body = client.get("/authors/").content.decode()
     assert '<p class="author-card__count">2 posts</p>' in body
     assert '<p class="author-card__tagline">Writes about ownership.</p>' in body
+
+
+def test_a_reloaded_card_template_forgets_every_card(site, client):
+    # DEBUG reloads an edited template file: the kept cards came from the old one.
+    client.get("/")
+    cards.rendered.put(b"kept", "<article>kept</article>")
+    client.get("/")
+    assert cards.rendered.get(b"kept") is not None  # same template: cards kept
+    engines["jinja2"].env.cache.clear()  # what a reload does: a new Template object
+    client.get("/")
+    assert cards.rendered.get(b"kept") is None
+    assert len(cards.rendered) == 1  # the home page's card, rendered again
