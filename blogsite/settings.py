@@ -137,6 +137,9 @@ else:
     # would hold one connection anyway (docs/operations.md, Database connections).
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, checking a reused connection without a `SELECT 1`.
+        DATABASES["default"]["ENGINE"] = "core.db.postgresql"
     if env.bool("PGBOUNCER", default=False):
         # PgBouncer in transaction mode hands each transaction a different server
         # connection: named cursors and prepared statements would not be there.

@@ -74,7 +74,7 @@ DEFAULT_DB = "connections['default'].settings_dict"
 
 def test_postgres_uses_persistent_connections_with_health_checks():
     default = load_setting({"DATABASE_URL": PG_URL, "CONN_MAX_AGE": "120"}, DEFAULT_DB)
-    assert default["ENGINE"] == "django.db.backends.postgresql"
+    assert default["ENGINE"] == "core.db.postgresql"
     assert (default["CONN_MAX_AGE"], default["CONN_HEALTH_CHECKS"]) == (120, True)
     assert not default.get("DISABLE_SERVER_SIDE_CURSORS")
     assert "pool" not in default["OPTIONS"]
