@@ -1,5 +1,7 @@
 """Full-text search: a weighted, stored tsvector on PostgreSQL; icontains elsewhere."""
 
+from datetime import datetime
+
 from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVectorField
 from django.db import connection
 from django.db.models import F, Func, Q, QuerySet
@@ -87,9 +89,9 @@ def body_terms() -> Func:
     )
 
 
-def search_posts(query: str) -> QuerySet:
-    """Public posts matching `query`, best first."""
-    posts = Post.objects.public()
+def search_posts(query: str, at: datetime | None = None) -> QuerySet:
+    """Public posts (at `at`, default now) matching `query`, best first."""
+    posts = Post.objects.public(at)
     if is_postgres():
         q = SearchQuery(query, search_type="websearch", config=CONFIG)
         # Rank the newest matches only: a word in every post would otherwise make

@@ -262,9 +262,9 @@ class SearchView(ReaderPageMixin, ListView):
     def get_query(self) -> str:
         return self.request.GET.get("q", "").strip()
 
-    def get_queryset(self) -> QuerySet[Post]:
+    def get_queryset(self) -> selectors.SearchHits | QuerySet[Post]:
         query = self.get_query()
-        return selectors.search_results(query) if query else Post.objects.none()
+        return selectors.search_hits(query) if query else Post.objects.none()
 
     def get_canonical_url(self, page: Page | None) -> str:
         return site_url(self.request.path)  # result pages are noindex; one URL for all

@@ -175,6 +175,61 @@ def test_search_results_skip_the_snippet_when_only_title_summary_or_tags_match()
         assert set(results) == {"Quokka facts", "Marsupials"}
 
 
+def _shown(posts) -> list[tuple]:
+    return [
+        (
+            p.pk,
+            getattr(p, "snippet", None),
+            [a.author.display_name for a in p.authorships.all()],
+            [t.tag.name for t in p.post_tags.all()],
+        )
+        for p in posts
+    ]
+
+
+def test_search_hits_page_through_search_results_with_sql_compiled_once(
+    django_assert_num_queries,
+):
+    tag = TagFactory(name="Pipelines")
+    for n in range(7):
+        PostFactory(
+            title=f"Queue {n}" if n % 2 else f"Post {n} on queues",
+            body=f"Workers drain the queue, round {n}." if n % 3 else "Nothing to see.",
+            published_at=ago(days=n + 1),
+            authors=[AuthorFactory(display_name=f"Writer {n}")],
+            tags=[tag],
+        )
+    PostFactory(title="Queue draft", draft=True)
+    PostFactory(title="Queue later", scheduled=True)
+    hits = selectors.search_hits("queue")
+    paginator = PeekPaginator(3)
+    pages = []
+    for number in ("1", "2", "3"):
+        with django_assert_num_queries(3):  # the posts, their bylines, their tags
+            pages.append(paginator.page(hits, number))
+    expected = list(selectors.search_results("queue"))
+    assert len(expected) == 7
+    assert [_shown(p.object_list) for p in pages] == [
+        _shown(expected[0:3]),
+        _shown(expected[3:6]),
+        _shown(expected[6:7]),
+    ]
+    assert [p.has_next for p in pages] == [True, True, False]
+    with pytest.raises(Http404):
+        paginator.page(hits, "4")
+    if connection.vendor == "postgresql":
+        assert isinstance(hits, selectors.SearchHits)
+        assert all(p.snippet is None or selectors.MARK_START in p.snippet for p in expected)
+        # Another search reuses the SQL compiled for the first.
+        compiled = selectors._search._compiled["default"]
+        assert _shown(selectors.search_hits("writer")[0:10]) == _shown(
+            selectors.search_results("writer")
+        )
+        assert selectors._search._compiled["default"] is compiled
+    else:
+        assert hits.model is Post  # the queryset itself: its SQL depends on the words
+
+
 @pytest.mark.parametrize("raw", ["0", "-3", "x", "2.0", "", None, "100001"])
 def test_parse_page_number_accepts_only_positive_integers(raw):
     if raw in ("", None):
