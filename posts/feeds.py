@@ -181,7 +181,8 @@ class PostFeed(Feed):
         return FeedScope(queryset=self.posts_queryset())
 
     def posts_queryset(self) -> PostQuerySet:
-        return Post.objects.public().latest_first().with_card_data()
+        # The body goes out as HTML; the Markdown and the search vector stay behind.
+        return Post.objects.public().latest_first().defer("body", "search_vector").with_card_data()
 
     def page_cache_tags(self, scope: FeedScope) -> set[str]:
         return {cache_tags.POSTS} | cache_tags.for_posts(scope.posts)
