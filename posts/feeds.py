@@ -22,6 +22,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanen
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 from django.utils.http import http_date
+from django.utils.translation import get_language
 
 from accounts.models import AuthorProfile
 from core.cache import tags as cache_tags
@@ -172,6 +173,37 @@ class PostFeed(Feed):
         response.cache_tags = self.page_cache_tags(scope)
         return response
 
+    def get_feed(self, scope: FeedScope, request: HttpRequest) -> SyndicationFeed:
+        """What Feed.get_feed builds, without looking each value up by name: it
+        inspects a method's signature for every one of ~15 values an item has
+        (a fifth of an uncached feed's CPU), to support hooks this site does not
+        use (item templates, enclosures, per-item copyright). Every link here is
+        absolute already."""
+        feed = self.feed_type(
+            title=self.title(scope),
+            subtitle=self.subtitle(scope),
+            link=self.link(scope),
+            description=self.description(scope),
+            language=get_language(),
+            feed_url=self.feed_url(scope),
+            author_name=self.author_name(scope),
+            feed_guid=self.feed_guid(scope),
+        )
+        for post in scope.posts:
+            link = self.item_link(post)
+            feed.add_item(
+                title=self.item_title(post),
+                link=link,
+                description=self.item_description(post),
+                unique_id=self.item_guid(post),
+                unique_id_is_permalink=self.item_guid_is_permalink,
+                pubdate=self.item_pubdate(post),
+                updateddate=self.item_updateddate(post),
+                categories=self.item_categories(post),
+                **self.item_extra_kwargs(post, link),
+            )
+        return feed
+
     # Hooks for the per-subject feeds.
     def moved_to(self, **kwargs) -> str | None:
         """Where an old slug's feed lives now, if the URL's slug is an old one."""
@@ -202,6 +234,9 @@ class PostFeed(Feed):
 
     def feed_guid(self, scope: FeedScope) -> str:
         return f"tag:{site_host()},{GUID_DATE}:feed"
+
+    def subtitle(self, scope: FeedScope) -> str | None:
+        return None  # Atom's; RSS has the description
 
     def author_name(self, scope: FeedScope) -> str:
         # Atom wants a feed author for any entry without one (imported posts may have none).
@@ -234,8 +269,7 @@ class PostFeed(Feed):
     def item_categories(self, post: Post) -> list[str]:
         return [pt.tag.name for pt in post.post_tags.all()]
 
-    def item_extra_kwargs(self, post: Post) -> dict:
-        link = self.item_link(post)
+    def item_extra_kwargs(self, post: Post, link: str) -> dict:
         return {
             "content_html": absolutize_urls(post.body_html, link),
             "authors": [
