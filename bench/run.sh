@@ -12,7 +12,7 @@
 #
 # Knobs (environment): BENCH_POSTS (100000) BENCH_AUTHORS (200) BENCH_TAGS (1000)
 # BENCH_DURATION (10s) BENCH_WARMUP (3s) BENCH_CONNECTIONS (32) BENCH_THREADS (2)
-# BENCH_MIXED_SECONDS (30) BENCH_PAGE_RUNS (30) BENCH_RESULTS_DIR (bench/results)
+# BENCH_MIXED_SECONDS (30) BENCH_PAGE_RUNS (100) BENCH_RESULTS_DIR (bench/results)
 # BENCH_SUSTAIN_ROUNDS (6: the 60 s cache-hit run, in 10 s rounds) BENCH_KEEP=1 keeps the temp dir.
 # Every gunicorn runs the shipped gunicorn.conf.py; only the bind address and the
 # worker count (WEB_CONCURRENCY=2) are set here.
@@ -49,7 +49,7 @@ WARMUP=${BENCH_WARMUP:-3s}
 CONNS=${BENCH_CONNECTIONS:-32}
 THREADS=${BENCH_THREADS:-2}
 MIXED_SECONDS=${BENCH_MIXED_SECONDS:-30}
-PAGE_RUNS=${BENCH_PAGE_RUNS:-30}
+PAGE_RUNS=${BENCH_PAGE_RUNS:-100}
 # wrk drops a response slower than its timeout from the latency figures: allow queueing.
 WRK_TIMEOUT=${BENCH_WRK_TIMEOUT:-10s}
 RESULTS_DIR=${BENCH_RESULTS_DIR:-$ROOT/bench/results}
