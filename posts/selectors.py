@@ -158,7 +158,9 @@ RELATED_POOL = 50
 @cache
 def _related_pools_sql() -> str:
     """Related posts among the newest RELATED_POOL public posts of each of the post's
-    tags, each pool one range of the (tag, listed_at) index (LATERAL, PostgreSQL)."""
+    tags, each pool one range of the (tag, listed_at) index (LATERAL, PostgreSQL).
+    A candidate's shared tags are counted in the pools it is in: counting them
+    over all its tag rows again cost 0.65 ms of the query's 1.45 ms."""
     columns = ", ".join(
         f'p."{f.column}"' for f in Post._meta.concrete_fields if f.name not in HEAVY_FIELDS
     )
@@ -166,7 +168,7 @@ def _related_pools_sql() -> str:
     return f"""
         WITH mine AS (SELECT tag_id FROM posts_posttag WHERE post_id = %(pk)s),
         pool AS (
-            SELECT newest.post_id, MAX(newest.listed_at) AS listed_at
+            SELECT newest.post_id, MAX(newest.listed_at) AS listed_at, COUNT(*) AS shared
             FROM mine CROSS JOIN LATERAL (
                 SELECT t.post_id, t.listed_at FROM posts_posttag t
                 WHERE t.tag_id = mine.tag_id AND t.listed_at <= %(now)s AND t.post_id <> %(pk)s
@@ -176,12 +178,8 @@ def _related_pools_sql() -> str:
             GROUP BY newest.post_id
         ),
         best AS (
-            SELECT pool.post_id, pool.listed_at, (
-                SELECT COUNT(*) FROM posts_posttag s
-                WHERE s.post_id = pool.post_id AND s.tag_id IN (SELECT tag_id FROM mine)
-            ) AS shared
-            FROM pool
-            ORDER BY shared DESC, pool.listed_at DESC, pool.post_id DESC
+            SELECT post_id, listed_at, shared FROM pool
+            ORDER BY shared DESC, listed_at DESC, post_id DESC
             LIMIT %(limit)s
         )
         SELECT {columns}, best.shared
@@ -197,9 +195,11 @@ def related_posts(post: Post) -> list[Post]:
     On PostgreSQL the candidates are the newest RELATED_POOL public posts of each of
     `post`'s tags, read off the tag rows' (tag, listed_at) index: a few hundred
     index entries whatever the tags' sizes (a post in a 25,000-post tag took 150 ms
-    when every post of its tags was counted). Where every tag has fewer public
-    posts than that, this is the whole rule. Elsewhere (SQLite: small sites) the
-    same rule counts every post of the tags, see `_related_query`.
+    when every post of its tags was counted). A candidate shares a tag when it is
+    among that tag's newest: one sharing a tag further back counts it only there.
+    Where every tag has fewer public posts than RELATED_POOL, this is the whole
+    rule. Elsewhere (SQLite: small sites) the same rule counts every post of the
+    tags, see `_related_query`.
 
     Without card data: `attach_card_data()` fetches it for these and the page's
     own post together.

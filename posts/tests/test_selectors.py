@@ -93,6 +93,23 @@ def test_related_posts_on_postgresql_come_from_each_tags_newest_posts(monkeypatc
         assert related == [both_but_old, newer_a[0], newer_b[0]]
 
 
+def test_related_posts_on_postgresql_count_a_shared_tag_where_the_post_is_among_its_newest(
+    monkeypatch,
+):
+    monkeypatch.setattr(selectors, "RELATED_POOL", 2)
+    a, b = TagFactory(), TagFactory()
+    post = card(PostFactory(tags=[a, b], published_at=ago(days=60)))
+    # Among a's two newest, not among b's: it shares b further back.
+    both = PostFactory(tags=[a, b], published_at=ago(days=5))
+    PostFactory(tags=[a], published_at=ago(days=10))
+    newer_b = [PostFactory(tags=[b], published_at=ago(days=d)) for d in (1, 2)]
+    related = selectors.related_posts(post)
+    if connection.vendor == "postgresql":
+        assert related == [newer_b[0], newer_b[1], both]  # one tag each, newest first
+    else:
+        assert related == [both, newer_b[0], newer_b[1]]  # every post counted: two tags
+
+
 def test_related_posts_of_an_untagged_post_are_empty():
     PostFactory(tags=[TagFactory()])
     assert selectors.related_posts(card(PostFactory())) == []
