@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 
@@ -17,6 +16,8 @@ from posts.models import Authorship, Post, PostTag, Series, Tag
 from posts.querysets import PreparedQuery
 from posts.querysets import attach_card_data as _attach_card_data
 
+# What a link to a post (prev/next, series nav) needs; no bodies.
+LINK_FIELDS = ("id", "title", "slug", "published_at", "series_order", "reading_minutes")
 # Bodies are the bulk of a row and no listing shows them.
 HEAVY_FIELDS = ("body", "body_html", "search_vector")
 
@@ -45,43 +46,27 @@ def posts_in_series(series: Series) -> QuerySet[Post]:
     )
 
 
-# The posts a post page links to (neighbours, series, related posts) are read with
-# these columns, in one statement (see `surroundings`).
-_NEAR_FIELDS = [f for f in Post._meta.concrete_fields if f.name not in HEAVY_FIELDS]
-
 _series_nav = PreparedQuery(
     lambda *, series, now: (
         Post.objects.public(now)
         .filter(series_id=series)
         .order_by("series_order", "published_at", "pk")
-        .defer(*HEAVY_FIELDS)
+        .only(*LINK_FIELDS)
     ),
     series=int,
     now=datetime,
 )
 
 
-def _series_bound(post: Post, now: datetime) -> tuple[str, list]:
-    # No series has id 0: a post outside any series reads no rows.
-    _model, sql, params = _series_nav.bind(series=post.series_id or 0, now=now)
-    return sql, params
-
-
-def _series_items(post: Post, found: list[Post]) -> list[Post]:
-    if post.series_id is None:
-        return []
-    items = sorted(found, key=lambda p: (p.series_order, p.published_at, p.pk))
-    if post.pk not in {p.pk for p in items}:
-        items.append(post)
-        items.sort(key=lambda p: (p.series_order is None, p.series_order or 0))
-    return items
-
-
 def series_nav(post: Post) -> list[Post]:
     """Every public post of `post`'s series in order (with `post` itself when previewed)."""
     if post.series_id is None:
         return []
-    return _series_items(post, list(Post.objects.raw(*_series_bound(post, timezone.now()))))
+    items = list(_series_nav.raw(series=post.series_id, now=timezone.now()))
+    if post.pk not in {p.pk for p in items}:
+        items.append(post)
+        items.sort(key=lambda p: (p.series_order is None, p.series_order or 0))
+    return items
 
 
 def _adjacent_query(*, pk: int, at: datetime, now: datetime) -> QuerySet[Post]:
@@ -98,25 +83,10 @@ def _adjacent_query(*, pk: int, at: datetime, now: datetime) -> QuerySet[Post]:
         .order_by("published_at", "pk")
         .values("pk")[:1]
     )
-    return Post.objects.filter(Q(pk=Subquery(older)) | Q(pk=Subquery(newer))).defer(*HEAVY_FIELDS)
+    return Post.objects.filter(Q(pk=Subquery(older)) | Q(pk=Subquery(newer))).only(*LINK_FIELDS)
 
 
 _adjacent = PreparedQuery(_adjacent_query, pk=int, at=datetime, now=datetime)
-
-
-def _adjacent_bound(post: Post, now: datetime) -> tuple[str, list]:
-    # A post without a date has no neighbours (`_split_adjacent`); any date will do.
-    _model, sql, params = _adjacent.bind(pk=post.pk, at=post.published_at or now, now=now)
-    return sql, params
-
-
-def _split_adjacent(post: Post, found: list[Post]) -> tuple[Post | None, Post | None]:
-    if post.published_at is None or not post.is_public:
-        return None, None
-    key = (post.published_at, post.pk)
-    before = [p for p in found if (p.published_at, p.pk) < key]
-    after = [p for p in found if (p.published_at, p.pk) > key]
-    return (before[0] if before else None), (after[0] if after else None)
 
 
 def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
@@ -128,7 +98,11 @@ def adjacent_posts(post: Post) -> tuple[Post | None, Post | None]:
     """
     if post.published_at is None or not post.is_public:
         return None, None
-    return _split_adjacent(post, list(Post.objects.raw(*_adjacent_bound(post, timezone.now()))))
+    key = (post.published_at, post.pk)
+    found = list(_adjacent.raw(pk=post.pk, at=post.published_at, now=timezone.now()))
+    before = [p for p in found if (p.published_at, p.pk) < key]
+    after = [p for p in found if (p.published_at, p.pk) > key]
+    return (before[0] if before else None), (after[0] if after else None)
 
 
 RELATED_POSTS = 3
@@ -187,28 +161,30 @@ def _related_pools_sql() -> str:
     tags, each pool one range of the (tag, listed_at) index (LATERAL, PostgreSQL).
     A candidate's shared tags are counted in the pools it is in: counting them
     over all its tag rows again cost 0.65 ms of the query's 1.45 ms."""
-    columns = ", ".join(f'p."{f.column}"' for f in _NEAR_FIELDS)
+    columns = ", ".join(
+        f'p."{f.column}"' for f in Post._meta.concrete_fields if f.name not in HEAVY_FIELDS
+    )
     # Only column names from the model are formatted in; every value is bound.
     return f"""
-        WITH mine AS (SELECT tag_id FROM posts_posttag WHERE post_id = %s),
+        WITH mine AS (SELECT tag_id FROM posts_posttag WHERE post_id = %(pk)s),
         pool AS (
             SELECT newest.post_id, MAX(newest.listed_at) AS listed_at, COUNT(*) AS shared
             FROM mine CROSS JOIN LATERAL (
                 SELECT t.post_id, t.listed_at FROM posts_posttag t
-                WHERE t.tag_id = mine.tag_id AND t.listed_at <= %s AND t.post_id <> %s
+                WHERE t.tag_id = mine.tag_id AND t.listed_at <= %(now)s AND t.post_id <> %(pk)s
                 ORDER BY t.listed_at DESC, t.post_id DESC
-                LIMIT %s
+                LIMIT %(pool)s
             ) newest
             GROUP BY newest.post_id
         ),
         best AS (
             SELECT post_id, listed_at, shared FROM pool
             ORDER BY shared DESC, listed_at DESC, post_id DESC
-            LIMIT %s
+            LIMIT %(limit)s
         )
         SELECT {columns}, best.shared
         FROM best JOIN posts_post p ON p.id = best.post_id
-        WHERE p.status = %s AND p.published_at <= %s
+        WHERE p.status = %(published)s AND p.published_at <= %(now)s
         ORDER BY best.shared DESC, best.listed_at DESC, best.post_id DESC
     """  # noqa: S608
 
@@ -228,60 +204,17 @@ def related_posts(post: Post) -> list[Post]:
     Without card data: `attach_card_data()` fetches it for these and the page's
     own post together.
     """
-    return _related_order(list(Post.objects.raw(*_related_bound(post, timezone.now()))))
-
-
-def _related_bound(post: Post, now: datetime) -> tuple[str, list]:
-    if connection.vendor != "postgresql":
-        _model, sql, params = _related.bind(pk=post.pk, now=now)
-        return sql, params
-    published = Post.Status.PUBLISHED.value
-    # In the order the SQL names them.
-    return _related_pools_sql(), [
-        post.pk, now, post.pk, RELATED_POOL, RELATED_POSTS, published, now
-    ]  # fmt: skip
-
-
-def _related_order(found: list[Post]) -> list[Post]:
-    # As both queries order them; `listed_at` is `published_at` for public posts.
-    return sorted(found, key=lambda p: (p.shared, p.published_at, p.pk), reverse=True)
-
-
-@dataclass(frozen=True)
-class Surroundings:
-    """What a post page links to besides the post: its neighbours by date (None
-    for a post not public), the posts of its series, its related posts."""
-
-    older: Post | None
-    newer: Post | None
-    series: list[Post]
-    related: list[Post]
-
-
-def surroundings(post: Post) -> Surroundings:
-    """`adjacent_posts`, `series_nav` and `related_posts` of `post`, in one query:
-    their three statements as one UNION ALL, each row marked with its part. Each
-    statement the post page sends costs it a round trip to PostgreSQL, and under
-    load a wait while PostgreSQL gets the CPU: a tenth of a worker's time each.
-
-    Without card data, as `related_posts`."""
     now = timezone.now()
-    parts = [_adjacent_bound(post, now), _series_bound(post, now), _related_bound(post, now)]
-    columns = ", ".join(f'part."{f.column}"' for f in _NEAR_FIELDS)
-    shared = ("CAST(NULL AS BIGINT)", "CAST(NULL AS BIGINT)", "part.shared")
-    # Only the parts' SQL (compiled by Django, or _related_pools_sql) and column
-    # names from the model are formatted in; every value is bound.
-    sql = " UNION ALL ".join(
-        f"SELECT {n} AS near_part, {shared[n]} AS shared, {columns} FROM ({part_sql}) part"  # noqa: S608
-        for n, (part_sql, _params) in enumerate(parts)
-    )
-    found: list[list[Post]] = [[], [], []]
-    for near in Post.objects.raw(sql, [p for _sql, params in parts for p in params]):
-        found[near.__dict__.pop("near_part")].append(near)
-    for near in found[0] + found[1]:
-        del near.shared  # only related posts have one
-    older, newer = _split_adjacent(post, found[0])
-    return Surroundings(older, newer, _series_items(post, found[1]), _related_order(found[2]))
+    if connection.vendor != "postgresql":
+        return list(_related.raw(pk=post.pk, now=now))
+    params = {
+        "pk": post.pk,
+        "now": now,
+        "pool": RELATED_POOL,
+        "published": Post.Status.PUBLISHED.value,
+        "limit": RELATED_POSTS,
+    }
+    return list(Post.objects.raw(_related_pools_sql(), params))
 
 
 def attach_card_data(posts: list[Post]) -> None:

@@ -158,14 +158,15 @@ class PostDetailView(SluggedObjectMixin, CachedPageMixin, DetailView):
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         post = self.object
-        near = selectors.surroundings(post)
-        selectors.attach_card_data([post, *near.related])
+        older, newer = selectors.adjacent_posts(post)
+        related = selectors.related_posts(post)
+        selectors.attach_card_data([post, *related])
         context.update(
             is_preview=self.is_preview,
-            previous_post=near.older,
-            next_post=near.newer,
-            related_posts=near.related,
-            series_posts=near.series,
+            previous_post=older,
+            next_post=newer,
+            related_posts=related,
+            series_posts=selectors.series_nav(post),
             canonical_url=post.canonical_url or site_url(post.get_absolute_url()),
         )
         return context

@@ -110,39 +110,6 @@ def test_related_posts_on_postgresql_count_a_shared_tag_where_the_post_is_among_
         assert related == [both, newer_b[0], newer_b[1]]  # every post counted: two tags
 
 
-def test_surroundings_are_the_neighbours_series_and_related_posts_in_one_query(
-    django_assert_num_queries,
-):
-    a, b = TagFactory(), TagFactory()
-    series = SeriesFactory()
-    parts = [
-        PostFactory(tags=[a, b], series=series, series_order=n, published_at=ago(days=9 - n))
-        for n in range(4)
-    ]
-    others = [PostFactory(tags=[a], published_at=ago(days=d, hours=3)) for d in range(6)]
-    PostFactory(tags=[a, b], draft=True, series=series, series_order=9)
-    draft = PostFactory(tags=[b], draft=True, series=series, series_order=5)
-    loner = PostFactory(tags=[], published_at=ago(days=30))
-    for post in [*parts, others[0], others[-1], draft, loner]:
-        with django_assert_num_queries(1):
-            near = selectors.surroundings(post)
-        assert (near.older, near.newer) == selectors.adjacent_posts(post)
-        assert near.series == selectors.series_nav(post)
-        assert near.related == selectors.related_posts(post)
-        assert [p.shared for p in near.related] == [p.shared for p in selectors.related_posts(post)]
-    near = selectors.surroundings(parts[1])
-    assert (near.older, near.newer) == (parts[0], parts[2])
-    assert near.series == parts
-    assert near.related[0] in parts  # two shared tags beat one
-    assert not hasattr(near.older, "shared")
-    assert selectors.surroundings(draft).series == [*parts, draft]  # a preview sees itself
-    assert (selectors.surroundings(draft).older, selectors.surroundings(draft).newer) == (
-        None,
-        None,
-    )
-    assert selectors.surroundings(loner) == selectors.Surroundings(None, parts[0], [], [])
-
-
 def test_related_posts_of_an_untagged_post_are_empty():
     PostFactory(tags=[TagFactory()])
     assert selectors.related_posts(card(PostFactory())) == []
