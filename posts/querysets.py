@@ -36,7 +36,7 @@ class PostQuerySet(models.QuerySet):
         ).order_by("-authorships__listed_at", "-authorships__post_id")
 
     def with_card_data(self):
-        """Everything a post card shows, in a fixed number of queries (two)."""
+        """Everything a post card shows, in a fixed number of queries (three)."""
         qs = self.select_related("series")
         # Attaches the rows prefetch_related() would, for a tenth of its CPU.
         qs._iterable_class = CardDataIterable
@@ -165,65 +165,24 @@ _AUTHOR = (
 )  # fmt: skip
 _POST_TAG = ("id", "post_id", "tag_id", "position", "is_primary")
 _TAG = ("id", "name", "slug")
-# Each relation a card shows: its name on Post, the row's target, the fields read
-# of the row and of the target.
-_CARD_RELATIONS = (
-    ("authorships", "author", _AUTHORSHIP, _AUTHOR),
-    ("post_tags", "tag", _POST_TAG, _TAG),
-)
-# Fields both kinds of row have, with the same types: the union orders on them.
-_SHARED = ("id", "post_id", "position")
-# One prepared query per number of posts (pages hold a few sizes), with where each
-# relation's fields sit in its rows: (row field positions, target field positions).
-_card_queries: dict[int, tuple[PreparedQuery, list[tuple[list[int], list[int]]]]] = {}
+# One prepared query per number of posts and relation (pages hold a few sizes).
+_card_queries: dict[tuple[str, int], PreparedQuery] = {}
 
 
-def _own_columns(k: int) -> list[str]:
-    """The columns only relation k's rows fill, as values_list() names them."""
-    _relation, target, own, other = _CARD_RELATIONS[k]
-    return [f for f in own if f not in _SHARED] + [f"{target}__{f}" for f in other]
+def _card_query(through, relation: str, target: str, own: tuple, other: tuple, n: int):
+    key = (relation, n)
+    if key not in _card_queries:
+        columns = [*own, *(f"{target}__{f}" for f in other)]
 
-
-def _card_query(post_model, n: int):
-    """Bylines and tags of n posts in one statement: a UNION ALL of one SELECT per
-    relation, each row tagged with its relation's index (`kind`) and NULL in the
-    other relation's columns, in kind then position order."""
-    if n in _card_queries:
-        return _card_queries[n]
-    layout = ["kind", *_SHARED]
-    for k in range(len(_CARD_RELATIONS)):
-        layout.extend(f"{k}:{c}" for c in _own_columns(k))
-
-    def build(**ids):
-        selects = []
-        for k, (relation, *_rest) in enumerate(_CARD_RELATIONS):
-            through = post_model._meta.get_field(relation).related_model
-            columns, pads = ["kind", *_SHARED], {}
-            for j in range(len(_CARD_RELATIONS)):
-                for i, column in enumerate(_own_columns(j)):
-                    if j == k:
-                        columns.append(column)
-                    else:
-                        pads[f"pad{j}_{i}"] = models.Value(None, output_field=models.Field())
-                        columns.append(f"pad{j}_{i}")
-            selects.append(
+        def build(**ids):
+            return (
                 through.objects.filter(post_id__in=list(ids.values()))
-                .annotate(kind=models.Value(k), **pads)
-                .order_by()  # the union's order is the only one
+                .order_by("position", "pk")
                 .values_list(*columns)
             )
-        first, *rest = selects
-        return first.union(*rest, all=True).order_by("kind", "position", "id")
 
-    places = []
-    for k, (_relation, target, own, other) in enumerate(_CARD_RELATIONS):
-        own_at = [layout.index(f if f in _SHARED else f"{k}:{f}") for f in own]
-        # The target's id is the row's foreign key.
-        other_at = [layout.index(f"{k}:{target}__{f}") for f in other]
-        places.append((own_at, other_at))
-    query = PreparedQuery(build, **{f"p{i}": int for i in range(n)})
-    _card_queries[n] = query, places
-    return _card_queries[n]
+        _card_queries[key] = PreparedQuery(build, **{f"p{i}": int for i in range(n)})
+    return _card_queries[key]
 
 
 def _maker(model, field_names: tuple, db: str):
@@ -280,23 +239,23 @@ def _rows_to_instances(through, target_model, target: str, own, other, rows, db)
 
 
 def attach_card_data(posts, using: str = "default") -> None:
-    """Bylines and tag chips for `posts` (model instances), one query for all of them."""
+    """Bylines and tag chips for `posts` (model instances), two queries for all of them."""
     posts = [p for p in posts if "authorships" not in getattr(p, "_prefetched_objects_cache", {})]
     if not posts:
         return
     post_model = type(posts[0])
-    query, places = _card_query(post_model, len(posts))
-    rows = query.rows(using, **{f"p{i}": p.pk for i, p in enumerate(posts)})
+    ids = {f"p{i}": p.pk for i, p in enumerate(posts)}
     found: dict[str, dict[int, list]] = {}
-    for k, (relation, target, own, other) in enumerate(_CARD_RELATIONS):
+    for relation, target, own, other in (
+        ("authorships", "author", _AUTHORSHIP, _AUTHOR),
+        ("post_tags", "tag", _POST_TAG, _TAG),
+    ):
         through = post_model._meta.get_field(relation).related_model
         target_model = through._meta.get_field(target).related_model
-        own_at, other_at = places[k]
-        picked = [
-            [row[i] for i in own_at] + [row[i] for i in other_at] for row in rows if row[0] == k
-        ]
+        query = _card_query(through, relation, target, own, other, len(posts))
+        rows = query.rows(using, **ids)
         by_post: dict[int, list] = {p.pk: [] for p in posts}
-        for link in _rows_to_instances(through, target_model, target, own, other, picked, using):
+        for link in _rows_to_instances(through, target_model, target, own, other, rows, using):
             by_post[link.post_id].append(link)
         found[relation] = by_post
     for post in posts:

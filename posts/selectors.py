@@ -218,7 +218,7 @@ def related_posts(post: Post) -> list[Post]:
 
 
 def attach_card_data(posts: list[Post]) -> None:
-    """Bylines and tag chips for posts fetched without them, one query for all."""
+    """Bylines and tag chips for posts fetched without them, two queries for all."""
     _attach_card_data(posts)
 
 
