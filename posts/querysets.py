@@ -1,12 +1,13 @@
 import copy
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.db import connections, models
 from django.db.models import signals
 from django.db.models.base import ModelState
-from django.db.models.query import ModelIterable, RawQuerySet
+from django.db.models.query import ModelIterable
 from django.utils import timezone
 
 
@@ -61,10 +62,19 @@ class PreparedQuery:
     `params` maps each name to its type, `int`, `str` or `datetime`. Only for querysets
     whose SQL does not depend on the values: no None checks, and an `__in` list
     only as one named value per item (a query per list length, as for cards).
+
+    On PostgreSQL the statement is also prepared on the server (`prepared()`):
+    parsed once per connection and, after a few runs, planned once, which suits
+    a statement whose best plan is the same for every value. `on_server=False`
+    for one whose plan should follow its values (search: a word in every post
+    and a rare one want different plans).
     """
 
-    def __init__(self, build: Callable[..., models.QuerySet], **params: type) -> None:
+    def __init__(
+        self, build: Callable[..., models.QuerySet], *, on_server: bool = True, **params: type
+    ) -> None:
         self.build = build
+        self.on_server = on_server
         self.params = params
         # Per database: the queryset, its compiler after compiling, the SQL, the slots.
         self._compiled: dict[str, tuple[models.QuerySet, Any, str, list]] = {}
@@ -135,19 +145,28 @@ class PreparedQuery:
         runner.as_sql = lambda *args, **kwargs: (sql, params)
         fresh = queryset.using(using)  # a clone, not yet evaluated
         fresh.query.get_compiler = lambda *args, **kwargs: runner
-        return list(fresh)
+        with prepared(using, self.on_server):
+            return list(fresh)
 
-    def raw(self, using: str = "default", **values) -> RawQuerySet:
-        """The query's rows as model instances."""
+    def raw(self, using: str = "default", **values) -> list[models.Model]:
+        """The query's rows as model instances (a raw query's)."""
         model, sql, params = self.bind(using, **values)
-        return model._default_manager.raw(sql, params, using=using)
+        with prepared(using, self.on_server):
+            return list(model._default_manager.raw(sql, params, using=using))
 
     def rows(self, using: str = "default", **values) -> list[tuple]:
         """The query's rows as tuples, as the database returns them (no field converters)."""
         _model, sql, params = self.bind(using, **values)
-        with connections[using].cursor() as cursor:
+        with prepared(using, self.on_server), connections[using].cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
+
+
+def prepared(using: str = "default", on: bool = True) -> AbstractContextManager:
+    """Statements run inside are prepared on the server, where the backend can
+    (core.db.postgresql); elsewhere, or with `on` false, nothing changes."""
+    start = getattr(connections[using], "prepared_statements", None)
+    return start() if on and start is not None else nullcontext()
 
 
 # --- Card data without the prefetch machinery ----------------------------------------
