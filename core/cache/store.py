@@ -17,8 +17,10 @@ use of the store, and a background thread retries until Redis answers, so a
 Redis that comes back with its pages never serves one older than that write.
 Only the failing process knows what it owes: another process that reaches
 Redis meanwhile may serve the old page until the owed invalidation lands (at
-most OWED_RETRY_MAX_S after Redis answers again). A restarted Redis keeps no
-pages, and a new primary drops every page anyway (_adopt_primary).
+most OWED_RETRY_MAX_S after Redis answers again). An edge (Varnish, a CDN) may
+fetch that old page meanwhile, so delivering what is owed purges the edges again.
+A restarted Redis keeps no pages, and a new primary drops every page anyway
+(_adopt_primary).
 """
 
 from __future__ import annotations
@@ -234,6 +236,12 @@ class RedisPageStore:
             self._owed_tags -= tags
             if everything and self._owed_seq == seq:  # nothing owed since the purge began
                 self._owed_everything = False
+        # The edges were purged at the write, but may have fetched the pages again
+        # since, from servers that still read the old ones here: purge them again.
+        if everything:
+            edge.purge_everything()
+        else:
+            edge.purge(sorted(tags))
         log.warning(
             "page cache: owed invalidation delivered (%s)",
             "every page" if everything else f"{len(tags)} tags",

@@ -351,6 +351,45 @@ def test_an_invalidation_lost_to_a_partition_is_delivered_before_the_next_reques
         partition.close()
 
 
+def test_delivering_an_owed_invalidation_purges_the_edges_again(
+    site, redis_server, settings, own_store
+):
+    """At the write the edge is purged at once, but while Redis is cut off the
+    servers still answer its refetch with the old page; once the invalidation
+    reaches Redis, the edge is purged again, so it cannot keep that old page.
+    (The last `make bench` through Varnish served 20 stale pages this way when the
+    editor's Redis timed out under load.) The CDN is a local stand-in."""
+    from posts.tests.test_edge_cdn import RecordingAPI
+
+    cdn = RecordingAPI()
+    partition = Partition(redis_server.port)
+    try:
+        settings.FASTLY_SERVICE_ID = "svc1"
+        settings.FASTLY_API_TOKEN = "token"
+        settings.FASTLY_API_URL = cdn.url
+        use_redis(settings, partition.url)
+        reader = Client()
+        reader.get(PAGES["post"])
+        post_tag = f"p{site.post.pk}"
+
+        partition.cut()
+        services.post_update(post=site.post, title="Written while Redis was cut off")
+        assert get_store().owes()
+        purged = [c["body"]["surrogate_keys"] for c in cdn.calls]
+        assert len(purged) == 1 and post_tag in purged[0]  # at the write
+
+        partition.heal()
+        after = reader.get(PAGES["post"])  # delivers what is owed first
+        assert "Written while Redis was cut off" in after.content.decode()
+        assert not get_store().owes()
+        purged = [c["body"]["surrogate_keys"] for c in cdn.calls]
+        assert len(purged) == 2 and post_tag in purged[1]  # and again on delivery
+        assert [c["path"] for c in cdn.calls] == ["/service/svc1/purge"] * 2
+    finally:
+        partition.close()
+        cdn.close()
+
+
 def test_an_invalidation_owed_by_one_process_reaches_the_others_once_redis_answers(
     site, redis_server, settings, own_store, app_servers
 ):
