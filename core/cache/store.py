@@ -241,7 +241,7 @@ class RedisPageStore:
         if everything:
             edge.purge_everything()
         else:
-            edge.purge(sorted(tags))
+            edge.purge(tags)
         log.warning(
             "page cache: owed invalidation delivered (%s)",
             "every page" if everything else f"{len(tags)} tags",

@@ -91,14 +91,16 @@ class DatabaseWrapper(base.DatabaseWrapper):
         return not readable
 
     @property
+    def prepare_threshold(self) -> int | None:
+        """OPTIONS' value if set (None: never prepare), else ours, not Django's None."""
+        return self.settings_dict["OPTIONS"].get("prepare_threshold", PREPARE_THRESHOLD)
+
+    @property
     def prepares_statements(self) -> bool:
-        return self.settings_dict["OPTIONS"].get("prepare_threshold", PREPARE_THRESHOLD) is not None
+        return self.prepare_threshold is not None
 
     def get_connection_params(self) -> dict:
-        params = super().get_connection_params()
-        if "prepare_threshold" not in self.settings_dict["OPTIONS"]:
-            params["prepare_threshold"] = PREPARE_THRESHOLD  # Django's None turns preparing off
-        return params
+        return {**super().get_connection_params(), "prepare_threshold": self.prepare_threshold}
 
     @contextmanager
     def prepared_statements(self) -> Iterator[None]:
