@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.core.exceptions import ObjectDoesNotExist
-from django.db.models import Model, QuerySet
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
@@ -27,8 +27,9 @@ from django.utils.translation import get_language
 from accounts.models import AuthorProfile
 from core.cache import tags as cache_tags
 from core.links import site_url
+from posts import selectors
 from posts.models import Post, Tag
-from posts.querysets import PostQuerySet
+from posts.querysets import PreparedListing
 from posts.slugs import resolve_old_slug
 
 FEED_LENGTH = 20
@@ -138,12 +139,12 @@ class FeedScope:
     """What one request's feed shows: its posts, and the tag or author it is about
     (None for the site feed). Per request, because Feed instances are shared."""
 
-    queryset: QuerySet
+    listing: PreparedListing
     subject: Model | None = None
 
     @cached_property
     def posts(self) -> list[Post]:
-        return list(self.queryset[:FEED_LENGTH])
+        return self.listing[0:FEED_LENGTH]
 
 
 class PostFeed(Feed):
@@ -210,11 +211,12 @@ class PostFeed(Feed):
         return None
 
     def get_object(self, request: HttpRequest, *args, **kwargs) -> FeedScope:
-        return FeedScope(queryset=self.posts_queryset())
+        return FeedScope(listing=self.posts_listing("all"))
 
-    def posts_queryset(self) -> PostQuerySet:
+    @staticmethod
+    def posts_listing(subject: str, pk: int | None = None) -> PreparedListing:
         # The body goes out as HTML; the Markdown and the search vector stay behind.
-        return Post.objects.public().latest_first().defer("body", "search_vector").with_card_data()
+        return selectors.listing(subject, pk, defer=("body", "search_vector"))
 
     def page_cache_tags(self, scope: FeedScope) -> set[str]:
         return {cache_tags.POSTS} | cache_tags.for_posts(scope.posts)
@@ -330,7 +332,7 @@ class TagFeed(SubjectFeed):
 
     def get_object(self, request: HttpRequest, slug: str) -> FeedScope:
         tag = Tag.objects.get(slug=slug)
-        return FeedScope(subject=tag, queryset=self.posts_queryset().for_tag(tag))
+        return FeedScope(subject=tag, listing=self.posts_listing("tag", tag.pk))
 
     def page_cache_tags(self, scope: FeedScope) -> set[str]:
         return super().page_cache_tags(scope) | {cache_tags.tag(scope.subject.pk)}
@@ -351,7 +353,7 @@ class AuthorFeed(SubjectFeed):
 
     def get_object(self, request: HttpRequest, handle: str) -> FeedScope:
         author = AuthorProfile.objects.get(handle=handle)
-        return FeedScope(subject=author, queryset=self.posts_queryset().for_author(author))
+        return FeedScope(subject=author, listing=self.posts_listing("author", author.pk))
 
     def page_cache_tags(self, scope: FeedScope) -> set[str]:
         return super().page_cache_tags(scope) | {cache_tags.author(scope.subject.pk)}

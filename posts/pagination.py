@@ -14,6 +14,8 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
+from posts.querysets import PreparedListing
+
 # Deeper than any real archive; stops absurd OFFSETs (and integer overflow in SQL).
 MAX_PAGE = 100_000
 # From this many skipped rows on, the page's ids are found first (an index-only
@@ -71,11 +73,16 @@ class PeekPaginator:
     def __init__(self, per_page: int) -> None:
         self.per_page = per_page
 
-    def page(self, queryset: QuerySet | Sequence[Any], raw_number: str | None) -> Page:
+    def page(
+        self, queryset: QuerySet | PreparedListing | Sequence[Any], raw_number: str | None
+    ) -> Page:
         number = parse_page_number(raw_number)
         offset = (number - 1) * self.per_page
         window = slice(offset, offset + self.per_page + 1)
-        if offset >= LATE_LOOKUP_OFFSET and isinstance(queryset, QuerySet):
+        deep = offset >= LATE_LOOKUP_OFFSET
+        if deep and isinstance(queryset, PreparedListing) and queryset.queryset is not None:
+            queryset = queryset.queryset()  # the late lookup below needs a queryset
+        if deep and isinstance(queryset, QuerySet):
             rows = list(queryset.filter(pk__in=queryset.values("pk")[window]))
         else:
             rows = list(queryset[window])

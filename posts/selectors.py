@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import AuthorProfile
 from posts import counts, search
 from posts.models import Authorship, Post, PostTag, Series, Tag
-from posts.querysets import PreparedQuery, prepared
+from posts.querysets import PreparedListing, PreparedQuery, prepared
 from posts.querysets import attach_card_data as _attach_card_data
 
 # What a link to a post (prev/next, series nav) needs; no bodies.
@@ -22,17 +22,44 @@ LINK_FIELDS = ("id", "title", "slug", "published_at", "series_order", "reading_m
 HEAVY_FIELDS = ("body", "body_html", "search_vector")
 
 
-def post_cards() -> QuerySet[Post]:
+def post_cards(at: datetime | None = None, *, defer=HEAVY_FIELDS) -> QuerySet[Post]:
     """Public posts with what a card shows, newest first."""
-    return Post.objects.public().latest_first().defer(*HEAVY_FIELDS).with_card_data()
+    return Post.objects.public(at).latest_first().defer(*defer).with_card_data()
 
 
-def posts_for_tag(tag: Tag) -> QuerySet[Post]:
-    return post_cards().for_tag(tag)
+def posts_for_tag(tag: Tag | int, at: datetime | None = None, *, defer=HEAVY_FIELDS):
+    return post_cards(at, defer=defer).for_tag(tag, at)
 
 
-def posts_for_author(author) -> QuerySet[Post]:
-    return post_cards().for_author(author)
+def posts_for_author(author, at: datetime | None = None, *, defer=HEAVY_FIELDS):
+    return post_cards(at, defer=defer).for_author(author, at)
+
+
+# The reader listings (home, a tag's, an author's), each compiled once per process
+# for what it leaves out: cards defer HEAVY_FIELDS, feeds need the HTML body.
+_LISTINGS = {"all": post_cards, "tag": posts_for_tag, "author": posts_for_author}
+
+
+@cache
+def _listing_query(subject: str, defer: tuple[str, ...]) -> PreparedQuery:
+    if subject == "all":
+        return PreparedQuery(lambda *, now: post_cards(now, defer=defer), now=datetime)
+    listing = _LISTINGS[subject]
+    return PreparedQuery(lambda *, pk, now: listing(pk, now, defer=defer), pk=int, now=datetime)
+
+
+def listing(subject: str = "all", pk: int | None = None, *, defer=HEAVY_FIELDS) -> PreparedListing:
+    """Public posts with card data, newest first: every one ("all"), or a tag's or an
+    author's (`pk`), for the paginator to slice. Each page runs the listing's SQL
+    compiled once per process (building and compiling it cost 1.1 ms of a 5.4 ms
+    home listing), prepared on the server; deep pages use the queryset."""
+    now = timezone.now()
+    values = {"now": now} if subject == "all" else {"pk": pk, "now": now}
+    return PreparedListing(
+        _listing_query(subject, tuple(defer)),
+        queryset=lambda: _LISTINGS[subject](*values.values(), defer=defer),
+        **values,
+    )
 
 
 def posts_in_series(series: Series) -> QuerySet[Post]:
@@ -260,24 +287,15 @@ def search_results(query: str, at: datetime | None = None) -> QuerySet[Post]:
 _search = PreparedQuery(lambda q, now: search_results(q, now), on_server=False, q=str, now=datetime)
 
 
-class SearchHits:
-    """One search's results for the paginator to slice, on PostgreSQL: each slice
-    runs `search_results()`'s SQL, compiled once per process. Building and
-    compiling that queryset (a subquery, the rank, the snippet) cost 2.3 ms of
-    CPU a search, more than the database's part for a rare word."""
-
-    def __init__(self, query: str) -> None:
-        self.query = query
-        self.now = timezone.now()
-
-    def __getitem__(self, window: slice) -> list[Post]:
-        return _search.instances(window=window, q=self.query, now=self.now)
-
-
-def search_hits(query: str) -> SearchHits | QuerySet[Post]:
-    """What the search page lists: `search_results(query)`, prepared on PostgreSQL.
-    (Elsewhere the SQL depends on the number of words, so it is built each time.)"""
-    return SearchHits(query) if search.is_postgres() else search_results(query)
+def search_hits(query: str) -> PreparedListing | QuerySet[Post]:
+    """What the search page lists: `search_results(query)`, its SQL compiled once
+    per process on PostgreSQL. Building and compiling that queryset (a subquery,
+    the rank, the snippet) cost 2.3 ms of CPU a search, more than the database's
+    part for a rare word. (Elsewhere the SQL depends on the number of words, so
+    it is built each time.)"""
+    if not search.is_postgres():
+        return search_results(query)
+    return PreparedListing(_search, q=query, now=timezone.now())
 
 
 def tags_with_public_counts() -> QuerySet[Tag]:

@@ -19,7 +19,7 @@ from posts import selectors
 from posts.models import Post, Series, Tag
 from posts.pagination import Page, PeekPaginator
 from posts.permissions import can_preview_post
-from posts.querysets import PreparedQuery
+from posts.querysets import PreparedListing, PreparedQuery
 from posts.slugs import resolve_old_slug
 
 
@@ -123,8 +123,8 @@ class SluggedObjectMixin:
 class HomeView(ReaderPageMixin, ListView):
     template_name = "posts/home.html"
 
-    def get_queryset(self) -> QuerySet[Post]:
-        return selectors.post_cards()
+    def get_queryset(self) -> PreparedListing:
+        return selectors.listing()
 
 
 class PostDetailView(SluggedObjectMixin, CachedPageMixin, DetailView):
@@ -202,8 +202,8 @@ class TagDetailView(SluggedObjectMixin, ReaderPageMixin, ListView):
     def get_lookup_queryset(self) -> QuerySet[Tag]:
         return Tag.objects.all()
 
-    def get_queryset(self) -> QuerySet[Post]:
-        return selectors.posts_for_tag(self.object)
+    def get_queryset(self) -> PreparedListing:
+        return selectors.listing("tag", self.object.pk)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(tag=self.object, **kwargs)
@@ -262,7 +262,7 @@ class SearchView(ReaderPageMixin, ListView):
     def get_query(self) -> str:
         return self.request.GET.get("q", "").strip()
 
-    def get_queryset(self) -> selectors.SearchHits | QuerySet[Post]:
+    def get_queryset(self) -> PreparedListing | QuerySet[Post]:
         query = self.get_query()
         return selectors.search_hits(query) if query else Post.objects.none()
 
@@ -294,8 +294,8 @@ class AuthorDetailView(SluggedObjectMixin, ReaderPageMixin, ListView):
     def get_lookup_queryset(self) -> QuerySet[AuthorProfile]:
         return AuthorProfile.objects.all()
 
-    def get_queryset(self) -> QuerySet[Post]:
-        return selectors.posts_for_author(self.object)
+    def get_queryset(self) -> PreparedListing:
+        return selectors.listing("author", self.object.pk)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         return super().get_context_data(author=self.object, **kwargs)

@@ -8,6 +8,7 @@ from django.utils import timezone
 from posts import selectors
 from posts.models import Post
 from posts.pagination import PeekPaginator, parse_page_number
+from posts.querysets import PreparedListing
 from posts.tests.factories import AuthorFactory, PostFactory, SeriesFactory, TagFactory
 
 pytestmark = pytest.mark.django_db
@@ -235,7 +236,7 @@ def test_search_hits_page_through_search_results_with_sql_compiled_once(
     with pytest.raises(Http404):
         paginator.page(hits, "4")
     if connection.vendor == "postgresql":
-        assert isinstance(hits, selectors.SearchHits)
+        assert isinstance(hits, PreparedListing)
         assert all(p.snippet is None or selectors.MARK_START in p.snippet for p in expected)
         # Another search reuses the SQL compiled for the first.
         compiled = selectors._search._compiled["default"]
@@ -276,8 +277,16 @@ def test_deep_pages_hold_the_same_posts_as_a_plain_offset_would(
     author, tag = AuthorFactory(), TagFactory()
     for n in range(9):
         PostFactory(title=f"Deep {n}", published_at=ago(hours=n), authors=[author], tags=[tag])
-    listings = [selectors.post_cards(), selectors.posts_for_tag(tag)]
-    expected = [[p.pk for p in qs[4:7]] for qs in listings]
+    listings = [
+        selectors.post_cards(),
+        selectors.posts_for_tag(tag),
+        selectors.listing(),
+        selectors.listing("tag", tag.pk),
+        selectors.listing("author", author.pk),
+    ]
+    expected = [[p.pk for p in qs[4:7]] for qs in listings[:2]] * 2 + [
+        [p.pk for p in listings[1][4:7]]
+    ]
     monkeypatch.setattr(pagination, "LATE_LOOKUP_OFFSET", 4)  # page 3 of 2 a page: offset 4
     for qs, want in zip(listings, expected, strict=True):
         with django_assert_num_queries(3):  # the posts, then their bylines and tags
@@ -285,3 +294,48 @@ def test_deep_pages_hold_the_same_posts_as_a_plain_offset_would(
         assert [p.pk for p in page] == want[:2]
         assert page.has_next
         assert [a.author for a in page.object_list[0].authorships.all()] == [author]
+
+
+def test_listings_page_like_their_querysets_with_sql_compiled_once(django_assert_num_queries):
+    ada, bo = AuthorFactory(display_name="Ada"), AuthorFactory(display_name="Bo")
+    tag, other = TagFactory(name="Queues"), TagFactory(name="Other")
+    for n in range(7):
+        PostFactory(
+            published_at=ago(hours=n + 1),
+            authors=[ada, bo] if n % 2 else [bo],
+            tags=[tag] if n % 3 else [tag, other],
+        )
+    PostFactory(draft=True, authors=[ada], tags=[tag])
+    PostFactory(scheduled=True, authors=[ada], tags=[tag])
+    cases = [
+        (selectors.listing(), selectors.post_cards()),
+        (selectors.listing("tag", tag.pk), selectors.posts_for_tag(tag)),
+        (selectors.listing("author", ada.pk), selectors.posts_for_author(ada)),
+        (selectors.listing("tag", other.pk), selectors.posts_for_tag(other)),
+    ]
+    paginator = PeekPaginator(3)
+    for listing, queryset in cases:
+        expected = list(queryset)
+        assert expected, "every case lists something"
+        for number in ("1", "2", "3"):
+            start = (int(number) - 1) * 3
+            if start >= len(expected):
+                with pytest.raises(Http404):
+                    paginator.page(listing, number)
+                continue
+            with django_assert_num_queries(3):  # the posts, their bylines, their tags
+                page = paginator.page(listing, number)
+            assert _shown(page.object_list) == _shown(expected[start : start + 3])
+            assert page.has_next == (len(expected) > start + 3)
+            assert {"body", "body_html", "search_vector"} <= page.object_list[
+                0
+            ].get_deferred_fields()
+    # Compiled once per listing and what it leaves out: another tag reuses the SQL.
+    compiled = selectors._listing_query("tag", selectors.HEAVY_FIELDS)._compiled["default"]
+    assert _shown(selectors.listing("tag", other.pk)[0:10]) == _shown(
+        selectors.posts_for_tag(other)
+    )
+    assert selectors._listing_query("tag", selectors.HEAVY_FIELDS)._compiled["default"] is compiled
+    # A feed's listing keeps the HTML body.
+    feed = selectors.listing(defer=("body", "search_vector"))[0:2]
+    assert feed[0].body_html and "body_html" not in feed[0].get_deferred_fields()
