@@ -99,6 +99,7 @@ def environment(**options: Any) -> jinja2.Environment:
         # Card macros, rendered once per content (posts/cards.py).
         post_card=cards.post_card,
         author_card=cards.author_card,
+        result_details=cards.result_details,
     )
     env.filters.update(
         absolute=blog.absolute,

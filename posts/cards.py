@@ -1,4 +1,5 @@
-"""Post and author cards, rendered once per process for each distinct content.
+"""Post and author cards (and a search result's details), rendered once per
+process for each distinct content.
 
 A post card (templates/includes/post_card.html) is a pure function of what it
 is given: the post's row, its byline rows with their authors, its tag rows with
@@ -32,11 +33,13 @@ from markupsafe import Markup
 MAX_CARDS = 500
 
 
-def _row(obj: Any) -> list:
+def _row(obj: Any, leave_out: frozenset[str] = frozenset()) -> list:
     """Every field value loaded on a model instance (deferred ones are not loaded)
-    and anything set on it, such as annotations; not Django's own state (`_state`,
-    caches), whose repr would hold memory addresses."""
-    return [value for name, value in obj.__dict__.items() if name[0] != "_"]
+    and anything set on it, such as annotations, but the names in `leave_out`; not
+    Django's own state (`_state`, caches), whose repr would hold memory addresses."""
+    return [
+        value for name, value in obj.__dict__.items() if name[0] != "_" and name not in leave_out
+    ]
 
 
 def digest(values: Any) -> bytes:
@@ -46,13 +49,14 @@ def digest(values: Any) -> bytes:
     return hashlib.blake2b(repr(values).encode(), digest_size=16).digest()
 
 
-def card_key(post: Any, variant: tuple) -> bytes:
-    """Everything a card can show: the post, its byline and its tags, as loaded."""
+def card_key(post: Any, variant: tuple, leave_out: frozenset[str] = frozenset()) -> bytes:
+    """Everything a card can show: the post (but `leave_out`, values the card does
+    not show), its byline and its tags, as loaded."""
     return digest(
         (
             "post",
             variant,
-            _row(post),
+            _row(post, leave_out),
             [(_row(a), _row(a.author)) for a in post.authorships.all()],
             [(_row(t), _row(t.tag)) for t in post.post_tags.all()],
         )
@@ -127,6 +131,19 @@ def post_card(
         environment, key, "includes/post_card.html", "post_card",
         post, heading=heading, eager=eager, large=large,
     )  # fmt: skip
+
+
+# What a search adds to each post it finds; a result's details do not show them,
+# so one rendering serves every search that finds the post.
+SEARCH_VALUES = frozenset({"rank", "snippet"})
+
+
+@pass_environment
+def result_details(environment, post: Any):
+    """A search result's byline, date and tags (the result_details macro): the part
+    of a result that is the same whatever the words searched for."""
+    key = card_key(post, ("result",), SEARCH_VALUES)
+    return _rendered(environment, key, "includes/post_card.html", "result_details", post)
 
 
 @pass_environment

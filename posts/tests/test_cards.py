@@ -115,3 +115,20 @@ def test_a_reloaded_card_template_forgets_every_card(site, client):
     client.get("/")
     assert cards.rendered.get(b"kept") is None
     assert len(cards.rendered) == 1  # the home page's card, rendered again
+
+
+def test_a_search_results_details_serve_every_search_that_finds_it(site, client):
+    post, ada, rust = site
+    first = client.get("/search/?q=borrowing").content.decode()
+    assert len(cards.rendered) == 1
+    second = client.get("/search/?q=explained").content.decode()
+    assert len(cards.rendered) == 1  # other words, other rank and snippet: the same details
+
+    def details(body: str) -> str:
+        start = body.index('<div class="result__meta">')
+        return body[start : body.index("</ul>", start)]
+
+    assert details(first) == details(second)
+    assert ">Ada Quill</a>" in details(first) and "</span>Rust</a>" in details(first)
+    rename_author(post, ada, rust)
+    assert ">Ada L.</a>" in details(client.get("/search/?q=borrowing").content.decode())
