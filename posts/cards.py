@@ -1,5 +1,5 @@
-"""Post and author cards (and a search result's details), rendered once per
-process for each distinct content.
+"""Post and author cards (and a search result's details, and feed items:
+posts/feeds.py), rendered once per process for each distinct content.
 
 A post card (templates/includes/post_card.html) is a pure function of what it
 is given: the post's row, its byline rows with their authors, its tag rows with
@@ -94,11 +94,16 @@ class RenderedCards:
 
 
 rendered = RenderedCards(MAX_CARDS)
+# Feed items (posts/feeds.py), each with its post's HTML body: about 4 KB of text
+# each; 300 hold the site feed and dozens of tag and author feeds in 3 formats.
+MAX_FEED_ITEMS = 300
+rendered_items = RenderedCards(MAX_FEED_ITEMS)
 
 
 @receiver(setting_changed)
 def _forget_cards(**kwargs: Any) -> None:
     rendered.clear()
+    rendered_items.clear()
 
 
 # The template each card macro came from last: a reloaded one (DEBUG reloads an

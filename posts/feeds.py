@@ -23,11 +23,12 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed, SyndicationFeed
 from django.utils.http import http_date
 from django.utils.translation import get_language
+from django.utils.xmlutils import SimplerXMLGenerator
 
 from accounts.models import AuthorProfile
 from core.cache import tags as cache_tags
 from core.links import site_url
-from posts import selectors
+from posts import cards, selectors
 from posts.models import Post, Tag
 from posts.querysets import PreparedListing
 from posts.slugs import resolve_old_slug
@@ -70,7 +71,36 @@ def absolutize_urls(body_html: str, base_url: str) -> str:
 # The stock generators write one author per item and no full content.
 
 
-class MultiAuthorRssFeed(Rss201rev2Feed):
+class KeptItems:
+    """Writes each item once per content, as posts/cards.py renders cards: an item
+    is a pure function of its post's row, byline and tags (and the feed type), so
+    its text is kept per worker under a digest of those (`PostFeed.item_key`). A
+    kept item comes in as {"kept": text, and its dates}; a new one as the usual
+    item dict plus its "key"."""
+
+    def item_text(self, item: dict) -> str:
+        text = item.get("kept")
+        if text is None:
+            text = self.render_item(item)
+            cards.rendered_items.put(item["key"], text)
+        return text
+
+    def render_item(self, item: dict) -> str:
+        buffer = io.StringIO()
+        handler = SimplerXMLGenerator(buffer, "utf-8", short_empty_elements=True)
+        handler.startElement(self.item_element, self.item_attributes(item))
+        self.add_item_elements(handler, item)
+        handler.endElement(self.item_element)
+        return buffer.getvalue()
+
+    def write_items(self, handler) -> None:
+        for item in self.items:
+            handler.ignorableWhitespace(self.item_text(item))  # written as it is
+
+
+class MultiAuthorRssFeed(KeptItems, Rss201rev2Feed):
+    item_element = "item"
+
     def rss_attributes(self) -> dict[str, str]:
         return {**super().rss_attributes(), "xmlns:dc": DC_NS, "xmlns:content": CONTENT_NS}
 
@@ -84,7 +114,9 @@ class MultiAuthorRssFeed(Rss201rev2Feed):
         handler.addQuickElement("content:encoded", item["content_html"])
 
 
-class MultiAuthorAtomFeed(Atom1Feed):
+class MultiAuthorAtomFeed(KeptItems, Atom1Feed):
+    item_element = "entry"
+
     def add_item_elements(self, handler, item) -> None:
         super().add_item_elements(handler, item)
         for name, uri in item["authors"]:
@@ -95,7 +127,7 @@ class MultiAuthorAtomFeed(Atom1Feed):
         handler.addQuickElement("content", item["content_html"], {"type": "html"})
 
 
-class JsonFeed(SyndicationFeed):
+class JsonFeed(KeptItems, SyndicationFeed):
     """JSON Feed 1.1 (https://jsonfeed.org/version/1.1), fed by the same Feed class."""
 
     content_type = "application/feed+json; charset=utf-8"
@@ -109,9 +141,13 @@ class JsonFeed(SyndicationFeed):
             "feed_url": feed["feed_url"],
             "description": feed["description"],
             "language": feed["language"],
-            "items": [self.item_json(item) for item in self.items],
         }
-        outfile.write(json.dumps(data, ensure_ascii=False))
+        # What json.dumps() writes for the whole, with each item's text as kept.
+        items = ", ".join(self.item_text(item) for item in self.items)
+        outfile.write(f'{json.dumps(data, ensure_ascii=False)[:-1]}, "items": [{items}]}}')
+
+    def render_item(self, item: dict) -> str:
+        return json.dumps(self.item_json(item), ensure_ascii=False)
 
     @staticmethod
     def item_json(item: dict) -> dict:
@@ -191,8 +227,15 @@ class PostFeed(Feed):
             feed_guid=self.feed_guid(scope),
         )
         for post in scope.posts:
+            key = self.item_key(post)
+            kept = cards.rendered_items.get(key)
+            if kept is not None:  # the text, and the dates latest_post_date() reads
+                published, updated = self.item_pubdate(post), self.item_updateddate(post)
+                feed.items.append({"kept": kept, "pubdate": published, "updateddate": updated})
+                continue
             link = self.item_link(post)
             feed.add_item(
+                key=key,
                 title=self.item_title(post),
                 link=link,
                 description=self.item_description(post),
@@ -204,6 +247,11 @@ class PostFeed(Feed):
                 **self.item_extra_kwargs(post, link),
             )
         return feed
+
+    def item_key(self, post: Post) -> bytes:
+        """Everything an item shows: the post, its byline and tags, in this format,
+        with links on this site's URL."""
+        return cards.card_key(post, ("feed item", self.feed_type.__name__, settings.SITE_URL))
 
     # Hooks for the per-subject feeds.
     def moved_to(self, **kwargs) -> str | None:

@@ -132,3 +132,22 @@ def test_a_search_results_details_serve_every_search_that_finds_it(site, client)
     assert ">Ada Quill</a>" in details(first) and "</span>Rust</a>" in details(first)
     rename_author(post, ada, rust)
     assert ">Ada L.</a>" in details(client.get("/search/?q=borrowing").content.decode())
+
+
+def test_a_feed_item_is_written_once_per_format_and_shows_any_change_at_once(site, client):
+    post, ada, rust = site
+    first = client.get("/feed/").content
+    assert len(cards.rendered_items) == 1
+    assert client.get("/feed/").content == first  # the kept item, as written the first time
+    tag_feed = client.get("/tags/rust/feed/").content.decode()
+    assert len(cards.rendered_items) == 1  # the same item in the tag's feed
+    item = first.decode()[first.decode().index("<item>") : first.decode().index("</item>")]
+    assert item in tag_feed
+    client.get("/feed/atom/")
+    client.get("/feed.json")
+    assert len(cards.rendered_items) == 3  # one per format
+    rename_author(post, ada, rust)
+    assert "<dc:creator>Ada L.</dc:creator>" in client.get("/feed/").content.decode()
+    services.post_update(post=post, title="Borrowing, revised")
+    entry = client.get("/feed.json").json()["items"][0]
+    assert (entry["title"], entry["authors"][0]["name"]) == ("Borrowing, revised", "Ada L.")
