@@ -203,14 +203,15 @@ def prepared(using: str = "default", on: bool = True) -> AbstractContextManager:
 # post's `authorships` and `post_tags` answer `.all()` from memory, in position
 # order, each row with its author or tag loaded (only the fields a card shows).
 
-# What bylines and tag chips show; bios and descriptions stay in the database.
+# What bylines and tag chips show (and the author and tag indexes: selectors);
+# bios and descriptions stay in the database.
 _AUTHORSHIP = ("id", "post_id", "author_id", "position", "role")
-_AUTHOR = (
+AUTHOR_CARD_FIELDS = (
     "id", "user_id", "handle", "display_name", "tagline", "avatar", "avatar_alt",
     "avatar_renditions",
 )  # fmt: skip
 _POST_TAG = ("id", "post_id", "tag_id", "position", "is_primary")
-_TAG = ("id", "name", "slug")
+TAG_CARD_FIELDS = ("id", "name", "slug")
 # One prepared query per number of posts and relation (pages hold a few sizes).
 _card_queries: dict[tuple[str, int], PreparedQuery] = {}
 
@@ -293,8 +294,8 @@ def attach_card_data(posts, using: str = "default") -> None:
     ids = {f"p{i}": p.pk for i, p in enumerate(posts)}
     found: dict[str, dict[int, list]] = {}
     for relation, target, own, other in (
-        ("authorships", "author", _AUTHORSHIP, _AUTHOR),
-        ("post_tags", "tag", _POST_TAG, _TAG),
+        ("authorships", "author", _AUTHORSHIP, AUTHOR_CARD_FIELDS),
+        ("post_tags", "tag", _POST_TAG, TAG_CARD_FIELDS),
     ):
         through = post_model._meta.get_field(relation).related_model
         target_model = through._meta.get_field(target).related_model
