@@ -217,6 +217,10 @@ if CACHES["default"]["BACKEND"].startswith("django_redis."):
     DJANGO_REDIS_IGNORE_EXCEPTIONS = True
     DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 PAGE_CACHE_ENABLED = env.bool("PAGE_CACHE_ENABLED", default=True)
+# Each worker keeps copies of the pages it serves most, up to this many MiB, and
+# answers their hits without asking Redis; every write drops them, in every
+# worker, before it returns (core/cache/near.py). 0: every hit asks Redis.
+PAGE_CACHE_NEAR_MB = env.int("PAGE_CACHE_NEAR_MB", default=8)
 # The only query parameters a page-cache key may hold (each view narrows them
 # with `cache_query_params`): tracking tags and cache busters share one entry.
 PAGE_CACHE_QUERY_PARAMS = env.list("PAGE_CACHE_QUERY_PARAMS", default=["page", "q", "p"])

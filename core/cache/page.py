@@ -21,6 +21,7 @@ from django.http.request import split_domain_port, validate_host
 from django.urls import Resolver404, resolve
 from django.utils.http import parse_etags
 
+from core.cache import near
 from core.cache.store import get_store
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class _Config(NamedTuple):
     proxy_ssl_header: tuple[str, str] | None
     allowed_hosts: list[str]
     private_cookies: tuple[str, str]
+    near_bytes: int
 
 
 @cache
@@ -54,6 +56,7 @@ def _config() -> _Config:
         settings.SECURE_PROXY_SSL_HEADER,
         settings.ALLOWED_HOSTS,
         (settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME),
+        settings.PAGE_CACHE_NEAR_MB * 1024 * 1024,
     )
 
 
@@ -166,7 +169,13 @@ def pack(*, ttl: int, status: int, headers: list[tuple[str, str]], body: bytes) 
 
 
 def unpack(payload: bytes) -> Stored | None:
-    """The stored page, or None once it is past its time.
+    """The stored page, or None once it is past its time."""
+    entry = _unpack_entry(payload)
+    return entry[1] if entry is not None else None
+
+
+def _unpack_entry(payload: bytes) -> tuple[float, Stored] | None:
+    """(expiry as time.time(), stored page), or None once it is past its time.
 
     Redis expires entries too; checking here as well keeps the expiry exact
     under clock-frozen tests and across hosts whose Redis clocks drift."""
@@ -176,18 +185,29 @@ def unpack(payload: bytes) -> Stored | None:
         return None  # an entry from an older format: render afresh
     if time.time() >= expires:
         return None
-    return Stored(status, headers, body)
+    return expires, Stored(status, headers, body)
 
 
 def lookup(environ: dict) -> tuple[Stored | None, int | None]:
     """(stored page or None, generation token for storing a fresh render or None
-    when the store is unreachable). One store round trip on a hit."""
+    when the store is unreachable). A hit is answered from this worker's copy
+    (core.cache.near) when it has one, else with one store round trip."""
     store = get_store()
-    try:
-        payload = store.get(key(environ))
-        stored = unpack(payload) if payload is not None else None
+    page_key = key(environ)
+    near_bytes = _config().near_bytes
+    copies = near.current(store, near_bytes) if near_bytes else None
+    if copies is not None:
+        stored = copies.get(page_key)
         if stored is not None:
             return stored, None
+        seq = copies.seq  # read before the store: a drop after it refuses the copy
+    try:
+        payload = store.get(page_key)
+        entry = _unpack_entry(payload) if payload is not None else None
+        if entry is not None:
+            if copies is not None:
+                copies.put(page_key, *entry, seq)
+            return entry[1], None
         return None, store.token()
     except store.errors as exc:
         log.warning("page cache unavailable, serving uncached: %s", exc)

@@ -36,7 +36,7 @@ from django.conf import settings
 from django.core.cache import cache as django_cache
 from django.db import transaction
 
-from core.cache import edge
+from core.cache import edge, near
 
 log = logging.getLogger(__name__)
 
@@ -94,10 +94,13 @@ class RedisPageStore:
         self._closed_errors = RedisConnectionError
         self._store = client.register_script(_STORE_LUA)
         self._invalidate = client.register_script(_INVALIDATE_LUA)
+        self._broadcast = client.register_script(near.BROADCAST_LUA)
+        self._lapsed = client.register_script(near.LAPSED_LUA)
         self._owed_lock = threading.Lock()
         self._owed_tags: set[str] = set()
         self._owed_everything = False
         self._owed_failed_at = 0.0
+        self._owed_since = 0.0  # the first failure of the current outage
         self._owed_seq = 0  # moves on with every owed invalidation
         self._retrier: threading.Thread | None = None
 
@@ -190,21 +193,40 @@ class RedisPageStore:
             # Failed a moment ago: owe at once rather than make this write wait
             # for another timeout; the retry thread is already trying.
             self._owe(tags)
+            self._outlast_copies()
             raise ConnectionError("Redis unreachable a moment ago; invalidation owed")
         try:
             self.settle()
-            return int(
+            dropped = int(
                 self._invalidate(keys=[], args=[self.prefix, TAG_VERSION_TTL, *sorted(tags)])
             )
+            self.drop_copies()
+            return dropped
         except self.errors:
             self._owe(tags)
+            self._outlast_copies()
             raise
+
+    def drop_copies(self) -> None:
+        """Every worker's own copies of pages (core.cache.near) dropped, and
+        acknowledged, before the write that called this returns."""
+        near.drop_everywhere(self.client, self.prefix, self._broadcast, self._lapsed)
+
+    def _outlast_copies(self) -> None:
+        """The drop could not be published: return only once every worker's
+        lease granted before Redis stopped answering has lapsed, so that no
+        worker still serves a copy this write made stale."""
+        wait = self._owed_since + near.OUTAGE_WAIT_S - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
 
     def owes(self) -> bool:
         return bool(self._owed_tags) or self._owed_everything
 
     def _owe(self, tags: set[str]) -> None:
         with self._owed_lock:
+            if not self.owes():
+                self._owed_since = time.monotonic()
             self._owed_failed_at = time.monotonic()
             self._owed_seq += 1
             if not self._owed_everything:
@@ -230,6 +252,7 @@ class RedisPageStore:
             self.purge()
         elif tags:
             self._invalidate(keys=[], args=[self.prefix, TAG_VERSION_TTL, *sorted(tags)])
+            self.drop_copies()
         else:
             return
         with self._owed_lock:
@@ -271,6 +294,7 @@ class RedisPageStore:
             if batch:
                 dropped += self.client.delete(*batch)
         self.client.incr(f"{self.prefix}gen")
+        self.drop_copies()
         return dropped
 
 

@@ -1,0 +1,287 @@
+"""Each worker's own copy of the pages it serves most, kept exact.
+
+A hit from Redis costs a round trip; a hit from the worker's memory does not.
+Copies in memory are only safe if no write can finish while a worker still holds
+a page it made stale, so every Redis invalidation (RedisPageStore.invalidate,
+settle, purge) ends with `drop_everywhere()`:
+
+1. It publishes a nonce on the prefix's channel. Every worker's listener thread
+   empties its copies on reading it, then acknowledges it (RPUSH of its id).
+2. The writer waits for an acknowledgement from every connection that heard it
+   (PUBLISH's count) and from every worker holding a lease (below).
+
+A worker serves copies only while it holds a lease. Its listener renews the
+lease every RENEW_S, then sends PING on the subscribed connection: Redis answers
+it after every message published before, so when the PONG arrives each of those
+was read, its copies dropped and acknowledged. Only then is the lease extended,
+to LEASE_S * SAFE_SHARE past the moment the renewal was sent (never later than
+the lease Redis holds). A writer stops waiting for a worker that neither
+acknowledges nor renews once that lease has lapsed in Redis, and by then the
+worker has stopped serving copies. A lost connection, a failed renewal or a
+lease Redis no longer knew (a flushed or restarted Redis) empties the copies.
+
+A copy is stored only if no drop happened since its lookup began (`seq`), so a
+page read from Redis just before an invalidation cannot come back after it.
+
+When Redis cannot be reached an invalidation is owed (core.cache.store), and
+the writer waits until every lease granted before the outage has lapsed.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from typing import NamedTuple
+
+log = logging.getLogger(__name__)
+
+LEASE_S = 1.0
+RENEW_S = 0.25
+# The share of the lease a worker serves copies for, counted from before the
+# renewal was sent: room for clocks that run at slightly different rates.
+SAFE_SHARE = 0.8
+# A write whose drop Redis did not take waits this long after the outage began:
+# every copy served then was covered by a lease renewed before it.
+OUTAGE_WAIT_S = LEASE_S * SAFE_SHARE + 0.05
+# A writer that has heard nothing after this long logs an error and goes on:
+# only a worker that renews without reading its messages could cause it.
+WAIT_MAX_S = 3 * LEASE_S
+# Pages larger than this share of the budget are never copied (sitemaps, feeds).
+LARGEST_SHARE = 8
+
+BROADCAST_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local leases = ARGV[1] .. 'near:leases'
+redis.call('ZREMRANGEBYSCORE', leases, '-inf', now)
+local heard = redis.call('PUBLISH', ARGV[1] .. 'near', ARGV[2])
+return {heard, redis.call('ZRANGE', leases, 0, -1)}
+"""
+
+LAPSED_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local lapsed = {}
+for i = 2, #ARGV do
+  local until_ms = redis.call('ZSCORE', ARGV[1] .. 'near:leases', ARGV[i])
+  if not until_ms or tonumber(until_ms) <= now then lapsed[#lapsed + 1] = ARGV[i] end
+end
+return lapsed
+"""
+
+_RENEW_LUA = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local leases = ARGV[1] .. 'near:leases'
+local held = redis.call('ZSCORE', leases, ARGV[2])
+redis.call('ZADD', leases, now + tonumber(ARGV[3]), ARGV[2])
+if held and tonumber(held) > now then return 1 end
+return 0
+"""
+
+
+class Copy(NamedTuple):
+    expires: float  # time.time(), as stored with the page
+    stored: object  # page.Stored
+    size: int
+
+
+class NearCache:
+    """This process's copies; `get` and `put` are called by request threads,
+    everything else by the listener thread."""
+
+    def __init__(self, client, prefix: str, max_bytes: int) -> None:
+        self.client = client
+        self.prefix = prefix
+        self.max_bytes = max_bytes
+        self.channel = f"{prefix}near"
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.copies: dict[str, Copy] = {}
+        self.bytes = 0
+        self.lock = threading.Lock()
+        self.seq = 0  # moves on with every drop
+        self.valid_until = 0.0  # time.monotonic(): copies are served only before it
+        self.stopped = threading.Event()
+        self._renew = client.register_script(_RENEW_LUA)
+        self.thread = threading.Thread(target=self._listen, name="page-cache-near", daemon=True)
+
+    # --- request threads ----------------------------------------------------------
+    def get(self, key: str):
+        if time.monotonic() >= self.valid_until:
+            return None
+        copy = self.copies.get(key)
+        if copy is None or time.time() >= copy.expires:
+            return None
+        return copy.stored
+
+    def put(self, key: str, expires: float, stored, seq: int) -> None:
+        size = len(stored.body) + 512
+        if size > self.max_bytes // LARGEST_SHARE:
+            return
+        with self.lock:
+            if seq != self.seq or time.monotonic() >= self.valid_until:
+                return  # dropped since the lookup began, or no lease: not safe
+            old = self.copies.pop(key, None)
+            if old is not None:
+                self.bytes -= old.size
+            while self.copies and self.bytes + size > self.max_bytes:
+                self.bytes -= self.copies.pop(next(iter(self.copies))).size  # oldest first
+            self.copies[key] = Copy(expires, stored, size)
+            self.bytes += size
+
+    # --- listener thread ----------------------------------------------------------
+    def drop(self) -> None:
+        with self.lock:
+            self.seq += 1
+            self.copies.clear()
+            self.bytes = 0
+
+    def _lapse(self) -> None:
+        with self.lock:
+            self.valid_until = 0.0
+        self.drop()
+
+    def _listen(self) -> None:
+        pause = 0.05
+        while not self.stopped.is_set():
+            try:
+                self._session()
+                pause = 0.05
+            except Exception as exc:  # noqa: BLE001 - any failure: stop serving copies, retry
+                log.debug("page cache near copies: %s", exc)
+            self._lapse()
+            self.stopped.wait(pause)
+            pause = min(pause * 2, RENEW_S * 4)
+
+    def _connection(self):
+        pool = self.client.connection_pool
+        conn = pool.connection_class(**pool.connection_kwargs)
+        conn.connect()
+        return conn
+
+    def _session(self) -> None:
+        conn = self._connection()
+        try:
+            conn.send_command("SUBSCRIBE", self.channel)
+            _read(conn)  # the subscription's confirmation
+            while not self.stopped.is_set():
+                started = time.monotonic()
+                kept = self._renew(keys=[], args=[self.prefix, self.worker, int(LEASE_S * 1000)])
+                conn.send_command("PING")
+                while not _is_pong(reply := _read(conn)):
+                    self._handle(reply)
+                # Every message published before the renewal has been handled.
+                with self.lock:
+                    if not kept:  # a lapse or a lost lease: writers may have skipped us
+                        self.seq += 1
+                        self.copies.clear()
+                        self.bytes = 0
+                    self.valid_until = started + LEASE_S * SAFE_SHARE
+                while (left := started + RENEW_S - time.monotonic()) > 0:
+                    if conn.can_read(timeout=left):
+                        self._handle(_read(conn))
+        finally:
+            conn.disconnect()
+
+    def _handle(self, reply) -> None:
+        if not isinstance(reply, list) or reply[0] != b"message":
+            return
+        self.drop()
+        ack = f"{self.prefix}near:ack:{reply[2].decode()}"
+        pipe = self.client.pipeline(transaction=False)
+        pipe.rpush(ack, self.worker)
+        pipe.expire(ack, 60)
+        pipe.execute()
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self._lapse()
+        with contextlib.suppress(Exception):  # exiting: the lease lapses by itself
+            self.client.zrem(f"{self.prefix}near:leases", self.worker)
+
+
+def _read(conn):
+    # Messages of a subscription come as push replies in redis-py: ask for them.
+    return conn.read_response(push_request=True)
+
+
+def _is_pong(reply) -> bool:
+    return reply == b"PONG" or (isinstance(reply, list) and reply[0] == b"pong")
+
+
+_near: NearCache | None = None
+_near_lock = threading.Lock()
+
+
+def _forget_after_fork() -> None:
+    global _near
+    _near = None  # the parent's listener thread does not exist in the child
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def current(store, max_bytes: int) -> NearCache | None:
+    """This process's copies of `store`'s pages, their listener started on first
+    use; None unless the store is Redis."""
+    near = _near
+    client = getattr(store, "client", None)
+    if near is not None and near.client is client and near.prefix == store.prefix:
+        return near
+    return _start(store, max_bytes)
+
+
+def _start(store, max_bytes: int) -> NearCache | None:
+    global _near
+    if not hasattr(store, "client"):
+        return None
+    with _near_lock:
+        if _near is not None:
+            if _near.client is store.client and _near.prefix == store.prefix:
+                return _near
+            _near.stop()
+        _near = NearCache(store.client, store.prefix, max_bytes)
+        _near.thread.start()
+        return _near
+
+
+def stop() -> None:
+    global _near
+    with _near_lock:
+        if _near is not None:
+            _near.stop()
+            _near = None
+
+
+atexit.register(stop)
+
+
+def drop_everywhere(client, prefix: str, broadcast, lapsed) -> None:
+    """Publish a drop and wait until no worker can still serve a copy from
+    before it: see the module's docstring."""
+    nonce = uuid.uuid4().hex
+    started = time.monotonic()
+    heard, holders = broadcast(keys=[], args=[prefix, nonce])
+    waiting = {h.decode() for h in holders}
+    if not heard and not waiting:
+        return
+    acked: set[str] = set()
+    ack = f"{prefix}near:ack:{nonce}"
+    while waiting or (len(acked) < heard and time.monotonic() - started < LEASE_S):
+        if time.monotonic() - started > WAIT_MAX_S:
+            log.error("page cache: no acknowledgement of a drop from %s", sorted(waiting))
+            break
+        got = client.blpop([ack], timeout=0.05)
+        if got is not None:
+            worker = got[1].decode()
+            acked.add(worker)
+            waiting.discard(worker)
+        elif waiting:
+            waiting -= {w.decode() for w in lapsed(keys=[], args=[prefix, *sorted(waiting)])}
+    client.delete(ack)
