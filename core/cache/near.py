@@ -158,6 +158,7 @@ class NearCache:
             self._lapse()
             self.stopped.wait(pause)
             pause = min(pause * 2, RENEW_S * 4)
+        self._release()
 
     def _connection(self):
         pool = self.client.connection_pool
@@ -199,10 +200,16 @@ class NearCache:
         pipe.expire(ack, 60)
         pipe.execute()
 
-    def stop(self) -> None:
+    def stop(self, *, release: bool = False) -> None:
+        """No copies from now on; the listener gives up its lease as it ends (or
+        here, with `release`, for a process about to exit)."""
         self.stopped.set()
         self._lapse()
-        with contextlib.suppress(Exception):  # exiting: the lease lapses by itself
+        if release:
+            self._release()
+
+    def _release(self) -> None:
+        with contextlib.suppress(Exception):  # unreachable: the lease lapses by itself
             self.client.zrem(f"{self.prefix}near:leases", self.worker)
 
 
@@ -251,15 +258,12 @@ def _start(store, max_bytes: int) -> NearCache | None:
         return _near
 
 
-def stop() -> None:
-    global _near
-    with _near_lock:
-        if _near is not None:
-            _near.stop()
-            _near = None
-
-
-atexit.register(stop)
+@atexit.register
+def _exit() -> None:
+    """A worker that exits (max_requests, a restart) gives up its lease, so that
+    writes do not wait for it to lapse."""
+    if _near is not None:
+        _near.stop(release=True)
 
 
 def drop_everywhere(client, prefix: str, broadcast, lapsed) -> None:
