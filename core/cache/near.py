@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import itertools
 import logging
 import os
 import socket
@@ -38,6 +39,10 @@ import threading
 import time
 import uuid
 from typing import NamedTuple
+
+from redis.connection import Connection
+
+from core.cache.breaker import BreakerConnection
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +80,7 @@ end
 return lapsed
 """
 
-_RENEW_LUA = """
+RENEW_LUA = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local leases = ARGV[1] .. 'near:leases'
@@ -83,6 +88,13 @@ local held = redis.call('ZSCORE', leases, ARGV[2])
 redis.call('ZADD', leases, now + tonumber(ARGV[3]), ARGV[2])
 if held and tonumber(held) > now then return 1 end
 return 0
+"""
+
+
+ACK_LUA = """
+local ack = ARGV[1] .. 'near:ack:' .. ARGV[2]
+redis.call('RPUSH', ack, ARGV[3])
+redis.call('EXPIRE', ack, 60)
 """
 
 
@@ -101,14 +113,16 @@ class NearCache:
         self.prefix = prefix
         self.max_bytes = max_bytes
         self.channel = f"{prefix}near"
-        self.worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.sessions = itertools.count(1)
+        self.worker = f"{self.name}:0"
+        self._commands = None
         self.copies: dict[str, Copy] = {}
         self.bytes = 0
         self.lock = threading.Lock()
         self.seq = 0  # moves on with every drop
         self.valid_until = 0.0  # time.monotonic(): copies are served only before it
         self.stopped = threading.Event()
-        self._renew = client.register_script(_RENEW_LUA)
         self.thread = threading.Thread(target=self._listen, name="page-cache-near", daemon=True)
 
     # --- request threads ----------------------------------------------------------
@@ -150,32 +164,46 @@ class NearCache:
     def _listen(self) -> None:
         pause = 0.05
         while not self.stopped.is_set():
+            # A lease name of this session's own: a writer still waiting for an
+            # acknowledgement from the last session sees that lease lapse.
+            self.worker = f"{self.name}:{next(self.sessions)}"
             try:
                 self._session()
                 pause = 0.05
             except Exception as exc:  # noqa: BLE001 - any failure: stop serving copies, retry
-                log.debug("page cache near copies: %s", exc)
+                if not self.stopped.is_set():
+                    log.info("page cache near copies: listener restarts: %s", exc)
             self._lapse()
+            self._release()
             self.stopped.wait(pause)
             pause = min(pause * 2, RENEW_S * 4)
-        self._release()
 
     def _connection(self):
+        """A connection of the listener's own, outside the pool. Its timeouts do
+        not open the breaker (core.cache.breaker) that makes requests skip Redis:
+        a slow renewal only lapses the lease, which the reads do not depend on."""
         pool = self.client.connection_pool
-        conn = pool.connection_class(**pool.connection_kwargs)
+        cls = pool.connection_class
+        if issubclass(cls, BreakerConnection):
+            cls = Connection
+        conn = cls(**{**pool.connection_kwargs, "socket_timeout": LEASE_S})
         conn.connect()
         return conn
 
     def _session(self) -> None:
-        conn = self._connection()
+        subscribed, commands = self._connection(), self._connection()
+        self._commands = commands
         try:
-            conn.send_command("SUBSCRIBE", self.channel)
-            _read(conn)  # the subscription's confirmation
+            subscribed.send_command("SUBSCRIBE", self.channel)
+            _read(subscribed)  # the subscription's confirmation
             while not self.stopped.is_set():
                 started = time.monotonic()
-                kept = self._renew(keys=[], args=[self.prefix, self.worker, int(LEASE_S * 1000)])
-                conn.send_command("PING")
-                while not _is_pong(reply := _read(conn)):
+                commands.send_command(
+                    "EVAL", RENEW_LUA, 0, self.prefix, self.worker, int(LEASE_S * 1000)
+                )
+                kept = commands.read_response()
+                subscribed.send_command("PING")
+                while not _is_pong(reply := _read(subscribed)):
                     self._handle(reply)
                 # Every message published before the renewal has been handled.
                 with self.lock:
@@ -185,20 +213,18 @@ class NearCache:
                         self.bytes = 0
                     self.valid_until = started + LEASE_S * SAFE_SHARE
                 while (left := started + RENEW_S - time.monotonic()) > 0:
-                    if conn.can_read(timeout=left):
-                        self._handle(_read(conn))
+                    if subscribed.can_read(timeout=left):
+                        self._handle(_read(subscribed))
         finally:
-            conn.disconnect()
+            subscribed.disconnect()
+            commands.disconnect()
 
     def _handle(self, reply) -> None:
         if not isinstance(reply, list) or reply[0] != b"message":
             return
         self.drop()
-        ack = f"{self.prefix}near:ack:{reply[2].decode()}"
-        pipe = self.client.pipeline(transaction=False)
-        pipe.rpush(ack, self.worker)
-        pipe.expire(ack, 60)
-        pipe.execute()
+        self._commands.send_command("EVAL", ACK_LUA, 0, self.prefix, reply[2], self.worker)
+        self._commands.read_response()
 
     def stop(self, *, release: bool = False) -> None:
         """No copies from now on; the listener gives up its lease as it ends (or
@@ -210,7 +236,12 @@ class NearCache:
 
     def _release(self) -> None:
         with contextlib.suppress(Exception):  # unreachable: the lease lapses by itself
-            self.client.zrem(f"{self.prefix}near:leases", self.worker)
+            conn = self._connection()
+            try:
+                conn.send_command("ZREM", f"{self.prefix}near:leases", self.worker)
+                conn.read_response()
+            finally:
+                conn.disconnect()
 
 
 def _read(conn):
