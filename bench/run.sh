@@ -268,6 +268,24 @@ run_case tag "(5) tag page, cache off" "$UNCACHED/tags/$TAG/"
 run_case search "(5) search, cache off" "$UNCACHED/search/?q=$WORD"
 run_case feed "(5) site feed, cache off" "$UNCACHED/feed/"
 
+# The floor and the hit again, alternated in rounds: on a shared VM one 10 s run
+# of each can land on a fast and a slow moment; pairs taken turn about, the order
+# swapped each round, compare them at the same moments.
+PAIR_ROUNDS=${BENCH_PAIR_ROUNDS:-3}
+log "floor and cache hit alternated: $PAIR_ROUNDS rounds of 10 s each"
+for round in $(seq "$PAIR_ROUNDS"); do
+  order="bare hit"
+  [ $((round % 2)) = 0 ] && order="hit bare"
+  for name in $order; do
+    url="$BARE/"
+    [ "$name" = hit ] && url="$CACHED/posts/$POST/"
+    wrk -t"$THREADS" -c"$CONNS" -d10s --timeout "$WRK_TIMEOUT" --latency -s bench/wrk/stats.lua \
+      "$url" >"$WORK/pair-$name-$round.txt" 2>&1 || true
+    echo "round $round $name $(grep -E 'Requests/sec' "$WORK/pair-$name-$round.txt" | tr -s ' ')"
+  done
+done
+drain "$CACHED"
+
 # A minute of cache hits in 10 s rounds: throughput must not sag (worker recycling,
 # leaks, Redis connection churn would show here), and p99 stays low throughout.
 SUSTAIN_ROUNDS=${BENCH_SUSTAIN_ROUNDS:-6}

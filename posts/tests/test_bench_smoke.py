@@ -83,6 +83,23 @@ def test_report_ratios_and_a_hit_case_without_responses_fails_its_target(tmp_pat
     assert "| seeding < 300 s | 120.5 s | yes |" in report
 
 
+def test_alternated_rounds_report_each_ratio_and_the_median_against_the_target(tmp_path):
+    (tmp_path / "params").write_text("seed_s=120.5\n")
+    (tmp_path / "cases.tsv").write_text("name\tlabel\turl\tstatus\tcache\trhits\trmisses\n")
+    for n, hit_requests in ((1, 18000), (2, 22000), (3, 21000)):
+        (tmp_path / f"pair-bare-{n}.txt").write_text(WRK_OK)
+        (tmp_path / f"pair-hit-{n}.txt").write_text(
+            WRK_OK.replace('"requests":20000', f'"requests":{hit_requests}')
+        )
+    report = build(tmp_path)
+    assert "| 1 | 2,000 | 1,800 | 18.00 | 0.900 |" in report
+    assert "| 2 | 2,000 | 2,200 | 18.00 | 1.100 |" in report
+    assert "Median hit / floor over the rounds: **1.050**." in report
+    assert "| cache hit >= 1.0x floor, median of the alternated rounds | 1.050x | yes |" in report
+    (tmp_path / "pair-hit-2.txt").write_text(WRK_OK.replace('"requests":20000', '"requests":1000'))
+    assert "floor, median of the alternated rounds | 0.900x | **NO** |" in build(tmp_path)
+
+
 def test_memory_rounds_report_rss_after_10k_requests_and_growth(tmp_path):
     (tmp_path / "params").write_text("seed_s=120.5\n")
     (tmp_path / "cases.tsv").write_text("name\tlabel\turl\tstatus\tcache\trhits\trmisses\n")
