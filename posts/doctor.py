@@ -28,7 +28,7 @@ from django.db.models import F, Q
 from django.db.models.functions import Trim
 
 from accounts.models import AuthorProfile
-from core.cache import page
+from core.cache import near, page
 from core.cache.store import RedisPageStore, get_store
 from posts.models import Authorship, Post, PostTag, Series, SlugHistory, Tag
 
@@ -113,10 +113,26 @@ def check_page_cache_invalidation() -> Result:
         store.invalidate({"doctor-probe"})
         if store.get(path) is not None:
             return Result(FAIL, "page cache", "invalidating a tag left its page in the store")
+        if not isinstance(store, RedisPageStore):
+            works = "write, read and invalidation round trip works"
+            return Result(OK, "page cache", f"{works} (generation counter)")
+        drop = store.drop_copies()  # as every invalidation does: which workers answered
     except store.errors as exc:
         return Result(FAIL, "page cache", f"store unreachable: {type(exc).__name__}")
-    kind = "Redis tag sets" if isinstance(store, RedisPageStore) else "generation counter"
-    return Result(OK, "page cache", f"write, read and invalidation round trip works ({kind})")
+    if drop.silent:
+        return Result(
+            WARN,
+            "page cache",
+            f"workers holding copies of pages did not acknowledge a drop within "
+            f"{near.WAIT_MAX_S:g} s: {_examples(drop.silent, len(drop.silent))}",
+        )
+    return Result(
+        OK,
+        "page cache",
+        f"write, read and invalidation round trip works (Redis tag sets; "
+        f"{drop.acknowledged} workers' copies dropped and acknowledged in "
+        f"{drop.seconds * 1000:.0f} ms)",
+    )
 
 
 # --- Content ------------------------------------------------------------------

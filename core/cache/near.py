@@ -297,7 +297,13 @@ def _exit() -> None:
         _near.stop(release=True)
 
 
-def drop_everywhere(client, prefix: str, broadcast, lapsed) -> None:
+class Drop(NamedTuple):
+    acknowledged: int  # listeners that emptied their copies and said so
+    silent: list[str]  # lease holders that neither answered nor lapsed (never, normally)
+    seconds: float
+
+
+def drop_everywhere(client, prefix: str, broadcast, lapsed) -> Drop:
     """Publish a drop and wait until no worker can still serve a copy from
     before it: see the module's docstring."""
     nonce = uuid.uuid4().hex
@@ -305,7 +311,7 @@ def drop_everywhere(client, prefix: str, broadcast, lapsed) -> None:
     heard, holders = broadcast(keys=[], args=[prefix, nonce])
     waiting = {h.decode() for h in holders}
     if not heard and not waiting:
-        return
+        return Drop(0, [], time.monotonic() - started)
     acked: set[str] = set()
     ack = f"{prefix}near:ack:{nonce}"
     while waiting or (len(acked) < heard and time.monotonic() - started < LEASE_S):
@@ -320,3 +326,4 @@ def drop_everywhere(client, prefix: str, broadcast, lapsed) -> None:
         elif waiting:
             waiting -= {w.decode() for w in lapsed(keys=[], args=[prefix, *sorted(waiting)])}
     client.delete(ack)
+    return Drop(len(acked), sorted(waiting), time.monotonic() - started)

@@ -207,10 +207,10 @@ class RedisPageStore:
             self._outlast_copies()
             raise
 
-    def drop_copies(self) -> None:
+    def drop_copies(self) -> near.Drop:
         """Every worker's own copies of pages (core.cache.near) dropped, and
         acknowledged, before the write that called this returns."""
-        near.drop_everywhere(self.client, self.prefix, self._broadcast, self._lapsed)
+        return near.drop_everywhere(self.client, self.prefix, self._broadcast, self._lapsed)
 
     def _outlast_copies(self) -> None:
         """The drop could not be published: return only once every worker's

@@ -3,6 +3,7 @@
 import importlib
 import io
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -17,6 +18,7 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import AuthorProfile
+from core.cache import near
 from core.cache.store import get_store
 from posts.models import Authorship, Post, PostTag, SlugHistory
 from posts.tests.factories import AuthorFactory, PostFactory, TagFactory
@@ -273,7 +275,11 @@ def test_doctor_fails_naming_redis_when_redis_is_stopped(healthy_site, own_redis
     code, lines = doctor()
     assert code == 0
     assert lines["cache"] == ("OK", f"Redis reachable at 127.0.0.1:{port}")
-    assert lines["page cache"][1].endswith("(Redis tag sets)")
+    assert re.fullmatch(
+        r"write, read and invalidation round trip works \(Redis tag sets; "
+        r"0 workers' copies dropped and acknowledged in \d+ ms\)",
+        lines["page cache"][1],
+    )
 
     server.kill()
     server.wait()
@@ -283,6 +289,32 @@ def test_doctor_fails_naming_redis_when_redis_is_stopped(healthy_site, own_redis
     assert lines["cache"][1].startswith(f"Redis unreachable at 127.0.0.1:{port}: ")
     assert lines["page cache"][0] == "FAIL"
     assert lines["database"][0] == "OK"
+
+
+def test_doctor_counts_the_workers_that_acknowledge_a_drop_and_warns_of_a_silent_one(
+    healthy_site, own_redis
+):
+    store = get_store()
+    held = near.current(store, 1024 * 1024)  # this process holds copies, as a worker does
+    deadline = time.monotonic() + 5
+    while held.valid_until <= time.monotonic():
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    _, lines = doctor()
+    assert lines["page cache"][0] == "OK"
+    acknowledged = "(Redis tag sets; 1 workers' copies dropped and acknowledged in "
+    assert acknowledged in lines["page cache"][1]
+
+    # A lease renewed far ahead that never answers: only a broken worker could.
+    store.client.zadd(f"{store.prefix}near:leases", {"stuck:1:x:1": 10**13})
+    code, lines = doctor()
+    assert code == 0  # a warning, not a failure
+    assert lines["page cache"] == (
+        "WARN",
+        f"workers holding copies of pages did not acknowledge a drop within "
+        f"{near.WAIT_MAX_S:g} s: stuck:1:x:1",
+    )
+    near.current(store, 1024 * 1024).stop()
 
 
 def run_doctor(database_url: str) -> subprocess.CompletedProcess:
