@@ -5,8 +5,11 @@ process and across gunicorn workers, with the real Redis of the suite.
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -206,3 +209,33 @@ def test_no_write_leaves_a_stale_copy_in_any_gunicorn_worker(site, tmp_path_fact
             t.join(timeout=30)
         app.close()
     assert "hit" in labels[-20:]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_killed_worker_holds_a_write_up_no_longer_than_its_lease(site, tmp_path_factory):
+    """A worker killed outright cannot give its lease up: the next write waits
+    for that lease to lapse (its subscription went with it), then goes on, and
+    the page is fresh through the worker gunicorn starts in its place."""
+    app = AppServer(cache_dir=tmp_path_factory.getbasetemp() / "cache", workers=1)
+    try:
+        for _ in range(3):
+            app.get(PAGES["post"])
+        leases = f"{get_store().prefix}near:leases"
+        client = get_store().client
+        wait_for(lambda: any(f":{pid}:".encode() in m for m in client.zrange(leases, 0, -1)
+                             for pid in worker_pids(app)))  # fmt: skip
+        (worker,) = worker_pids(app)
+        os.kill(worker, signal.SIGKILL)
+        started = time.monotonic()
+        services.post_update(post=site.post, title="Written after a worker was killed")
+        waited = time.monotonic() - started
+        assert waited < near.LEASE_S + 0.5
+        wait_for(lambda: app.get(PAGES["post"])[0] == 200, seconds=30)
+        assert "Written after a worker was killed" in app.get(PAGES["post"])[2]
+    finally:
+        app.close()
+
+
+def worker_pids(app: AppServer) -> list[int]:
+    children = Path(f"/proc/{app.proc.pid}/task/{app.proc.pid}/children").read_text()
+    return [int(pid) for pid in children.split()]
