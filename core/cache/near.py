@@ -60,18 +60,25 @@ WAIT_MAX_S = 3 * LEASE_S
 # Pages larger than this share of the budget are never copied (sitemaps, feeds).
 LARGEST_SHARE = 8
 
-BROADCAST_LUA = """
+# Redis's own clock in milliseconds, as `now`: leases are kept in Redis time.
+_NOW_MS = """
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+"""
+
+BROADCAST_LUA = (
+    _NOW_MS
+    + """
 local leases = ARGV[1] .. 'near:leases'
 redis.call('ZREMRANGEBYSCORE', leases, '-inf', now)
 local heard = redis.call('PUBLISH', ARGV[1] .. 'near', ARGV[2])
 return {heard, redis.call('ZRANGE', leases, 0, -1)}
 """
+)
 
-LAPSED_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+LAPSED_LUA = (
+    _NOW_MS
+    + """
 local lapsed = {}
 for i = 2, #ARGV do
   local until_ms = redis.call('ZSCORE', ARGV[1] .. 'near:leases', ARGV[i])
@@ -79,16 +86,18 @@ for i = 2, #ARGV do
 end
 return lapsed
 """
+)
 
-RENEW_LUA = """
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+RENEW_LUA = (
+    _NOW_MS
+    + """
 local leases = ARGV[1] .. 'near:leases'
 local held = redis.call('ZSCORE', leases, ARGV[2])
 redis.call('ZADD', leases, now + tonumber(ARGV[3]), ARGV[2])
 if held and tonumber(held) > now then return 1 end
 return 0
 """
+)
 
 
 ACK_LUA = """
@@ -116,7 +125,6 @@ class NearCache:
         self.name = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.sessions = itertools.count(1)
         self.worker = f"{self.name}:0"
-        self._commands = None
         self.copies: dict[str, Copy] = {}
         self.bytes = 0
         self.lock = threading.Lock()
@@ -152,14 +160,18 @@ class NearCache:
     # --- listener thread ----------------------------------------------------------
     def drop(self) -> None:
         with self.lock:
-            self.seq += 1
-            self.copies.clear()
-            self.bytes = 0
+            self._clear()
+
+    def _clear(self) -> None:
+        """Every copy gone, and lookups begun before refused; under `lock`."""
+        self.seq += 1
+        self.copies.clear()
+        self.bytes = 0
 
     def _lapse(self) -> None:
         with self.lock:
             self.valid_until = 0.0
-        self.drop()
+            self._clear()
 
     def _listen(self) -> None:
         pause = 0.05
@@ -192,7 +204,6 @@ class NearCache:
 
     def _session(self) -> None:
         subscribed, commands = self._connection(), self._connection()
-        self._commands = commands
         try:
             subscribed.send_command("SUBSCRIBE", self.channel)
             _read(subscribed)  # the subscription's confirmation
@@ -204,27 +215,26 @@ class NearCache:
                 kept = commands.read_response()
                 subscribed.send_command("PING")
                 while not _is_pong(reply := _read(subscribed)):
-                    self._handle(reply)
+                    self._handle(reply, commands)
                 # Every message published before the renewal has been handled.
                 with self.lock:
                     if not kept:  # a lapse or a lost lease: writers may have skipped us
-                        self.seq += 1
-                        self.copies.clear()
-                        self.bytes = 0
+                        self._clear()
                     self.valid_until = started + LEASE_S * SAFE_SHARE
                 while (left := started + RENEW_S - time.monotonic()) > 0:
                     if subscribed.can_read(timeout=left):
-                        self._handle(_read(subscribed))
+                        self._handle(_read(subscribed), commands)
         finally:
             subscribed.disconnect()
             commands.disconnect()
 
-    def _handle(self, reply) -> None:
+    def _handle(self, reply, commands) -> None:
+        """A drop published by a writer: empty the copies, then acknowledge."""
         if not isinstance(reply, list) or reply[0] != b"message":
             return
         self.drop()
-        self._commands.send_command("EVAL", ACK_LUA, 0, self.prefix, reply[2], self.worker)
-        self._commands.read_response()
+        commands.send_command("EVAL", ACK_LUA, 0, self.prefix, reply[2], self.worker)
+        commands.read_response()
 
     def stop(self, *, release: bool = False) -> None:
         """No copies from now on; the listener gives up its lease as it ends (or
@@ -265,12 +275,15 @@ def _forget_after_fork() -> None:
 os.register_at_fork(after_in_child=_forget_after_fork)
 
 
+def _serves(near: NearCache | None, store) -> bool:
+    return near is not None and near.client is store.client and near.prefix == store.prefix
+
+
 def current(store, max_bytes: int) -> NearCache | None:
     """This process's copies of `store`'s pages, their listener started on first
     use; None unless the store is Redis."""
     near = _near
-    client = getattr(store, "client", None)
-    if near is not None and near.client is client and near.prefix == store.prefix:
+    if hasattr(store, "client") and _serves(near, store):
         return near
     return _start(store, max_bytes)
 
@@ -280,9 +293,9 @@ def _start(store, max_bytes: int) -> NearCache | None:
     if not hasattr(store, "client"):
         return None
     with _near_lock:
+        if _serves(_near, store):
+            return _near
         if _near is not None:
-            if _near.client is store.client and _near.prefix == store.prefix:
-                return _near
             _near.stop()
         _near = NearCache(store.client, store.prefix, max_bytes)
         _near.thread.start()
