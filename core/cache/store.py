@@ -186,9 +186,10 @@ class RedisPageStore:
         args = [self.prefix, payload, ttl, token, *sorted(tags)]
         return bool(self._store(keys=[self.key(path)], args=args))
 
-    def invalidate(self, tags: set[str]) -> int:
-        """Drop the pages showing `tags`. When Redis cannot be reached the tags
-        are owed (see settle) and the error is raised for the caller to log."""
+    def invalidate(self, tags: set[str]) -> near.Drop:
+        """Drop the pages showing `tags`, and every worker's copies; returns who
+        acknowledged that. When Redis cannot be reached the tags are owed (see
+        settle) and the error is raised for the caller to log."""
         if self.owes() and time.monotonic() - self._owed_failed_at < OWED_RETRY_MAX_S:
             # Failed a moment ago: owe at once rather than make this write wait
             # for another timeout; the retry thread is already trying.
@@ -197,11 +198,8 @@ class RedisPageStore:
             raise ConnectionError("Redis unreachable a moment ago; invalidation owed")
         try:
             self.settle()
-            dropped = int(
-                self._invalidate(keys=[], args=[self.prefix, TAG_VERSION_TTL, *sorted(tags)])
-            )
-            self.drop_copies()
-            return dropped
+            self._invalidate(keys=[], args=[self.prefix, TAG_VERSION_TTL, *sorted(tags)])
+            return self.drop_copies()
         except self.errors:
             self._owe(tags)
             self._outlast_copies()
